@@ -1,0 +1,2 @@
+//! systemd integration: sd_notify, transient scopes and slices over D-Bus, and
+//! the unit files that ship with corral.

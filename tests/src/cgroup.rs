@@ -1,0 +1,85 @@
+//! Scratch cgroups for tests: created under `/sys/fs/cgroup/corral-test`,
+//! killed and removed on drop even when the test panics.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::thread::sleep;
+use std::time::Duration;
+
+const ROOT: &str = "/sys/fs/cgroup";
+const PARENT: &str = "/sys/fs/cgroup/corral-test";
+
+/// A leaf cgroup that exists for the life of this value.
+#[derive(Debug)]
+pub struct ScratchCgroup {
+    path: PathBuf,
+}
+
+impl ScratchCgroup {
+    /// Creates `corral-test/<name>-<pid>` with every root controller enabled
+    /// on the way down.
+    pub fn new(name: &str) -> ScratchCgroup {
+        crate::vm::require();
+        let controllers = fs::read_to_string(format!("{ROOT}/cgroup.subtree_control")).unwrap();
+        match fs::create_dir(PARENT) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => panic!("creating {PARENT}: {e}"),
+        }
+        for c in controllers.split_whitespace() {
+            write(
+                Path::new(PARENT).join("cgroup.subtree_control"),
+                &format!("+{c}"),
+            );
+        }
+        let path = Path::new(PARENT).join(format!("{name}-{}", std::process::id()));
+        fs::create_dir(&path).unwrap_or_else(|e| panic!("creating {}: {e}", path.display()));
+        ScratchCgroup { path }
+    }
+
+    /// The cgroup's directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Writes `value` to the cgroup's interface file `file`.
+    pub fn set(&self, file: &str, value: &str) {
+        write(self.path.join(file), value);
+    }
+
+    /// Reads the cgroup's interface file `file`.
+    pub fn get(&self, file: &str) -> String {
+        let p = self.path.join(file);
+        fs::read_to_string(&p).unwrap_or_else(|e| panic!("reading {}: {e}", p.display()))
+    }
+
+    /// The value of `key` in a flat-keyed file such as memory.events or cpu.stat.
+    pub fn stat(&self, file: &str, key: &str) -> u64 {
+        let text = self.get(file);
+        text.lines()
+            .find_map(|l| {
+                let (k, v) = l.split_once(' ')?;
+                (k == key).then(|| v.trim().parse::<u64>().ok()).flatten()
+            })
+            .unwrap_or_else(|| panic!("no {key} in {file}: {text:?}"))
+    }
+}
+
+impl Drop for ScratchCgroup {
+    fn drop(&mut self) {
+        let _ = fs::write(self.path.join("cgroup.kill"), "1");
+        for _ in 0..200 {
+            match fs::remove_dir(&self.path) {
+                Ok(()) => return,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
+                Err(_) => sleep(Duration::from_millis(10)),
+            }
+        }
+        eprintln!("warning: could not remove {}", self.path.display());
+    }
+}
+
+fn write(path: PathBuf, value: &str) {
+    fs::write(&path, value)
+        .unwrap_or_else(|e| panic!("writing {value:?} to {}: {e}", path.display()));
+}

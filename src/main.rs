@@ -1,14 +1,37 @@
 //! The `corral` binary: one executable for the master, the agent, the OCI
-//! runtime and the operator commands. Subcommands arrive with their issues.
+//! runtime and the operator commands. Invoked as `corral-oci` (a link to the
+//! same binary) it is the OCI runtime directly, with runc's command line.
 
-use clap::Parser;
+mod oci;
+
+use clap::{Parser, Subcommand};
 
 /// corral: a cluster manager for multi-tenant bare-metal Linux servers.
 #[derive(Debug, Parser)]
 #[command(name = "corral", version, about, long_about = None)]
-struct Cli {}
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
 
-fn main() -> anyhow::Result<()> {
-    let _cli = Cli::parse();
-    Ok(())
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// The OCI runtime (runc-compatible command line).
+    Oci(oci::OciArgs),
+}
+
+fn main() {
+    let argv0 = std::env::args_os().next().unwrap_or_default();
+    let name = std::path::Path::new(&argv0)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("corral");
+    let code = if name == "corral-oci" {
+        oci::main(oci::OciArgs::parse_from(std::env::args_os()))
+    } else {
+        match Cli::parse().command {
+            Command::Oci(args) => oci::main(args),
+        }
+    };
+    std::process::exit(code);
 }

@@ -2,4 +2,17 @@
 //! lifecycle (create, start, state, kill, delete, exec, update), process setup
 //! and the atomic state store.
 
+pub mod child;
+pub mod hooks;
+pub mod id;
+pub mod launch;
+pub mod lifecycle;
+pub mod plan;
+pub mod process;
 pub mod seccomp;
+pub mod spec;
+pub mod state;
+pub mod sys;
+
+pub use id::ContainerId;
+pub use lifecycle::{CreateOptions, Runtime, RuntimeError};

@@ -7,5 +7,7 @@
 //! [`vm::require`] first, so run anywhere else they fail with a message
 //! instead of passing vacuously.
 
+pub mod bundle;
 pub mod cgroup;
+pub mod oci;
 pub mod vm;

@@ -1,0 +1,235 @@
+//! The container's init between clone and exec. The parent turns the
+//! `LaunchPlan` into `Prepared`: every path, string and pointer array the
+//! child needs, allocated before the clone. The child then only makes raw
+//! syscalls on that data — no allocation, no locks — which is what makes a
+//! clone from a multi-threaded process (the agent) safe.
+
+mod identity;
+pub mod report;
+mod rootfs;
+mod setup;
+
+pub use setup::run;
+
+use crate::plan::LaunchPlan;
+use crate::plan::caps::CapSets;
+use crate::seccomp::SeccompProgram;
+use std::ffi::{CString, c_char};
+use std::os::fd::RawFd;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+/// A mount ready for mount(2).
+#[derive(Debug)]
+pub struct PreparedMount {
+    pub source: CString,
+    /// The mount point on the host side (rootfs + destination).
+    pub target: CString,
+    /// Directories to create first, outermost first.
+    pub parents: Vec<CString>,
+    pub fstype: CString,
+    pub flags: u64,
+    pub remount_flags: u64,
+    pub propagation: Vec<u64>,
+    pub data: CString,
+    pub bind: bool,
+    pub file: bool,
+}
+
+/// A device node ready for mknod(2) (or a bind from the host).
+#[derive(Debug)]
+pub struct PreparedDevice {
+    pub host_path: CString,
+    pub target: CString,
+    pub parents: Vec<CString>,
+    pub mode: u32,
+    pub dev: u64,
+    pub uid: u32,
+    pub gid: u32,
+}
+
+/// The root filesystem work.
+#[derive(Debug)]
+pub struct PreparedRoot {
+    pub rootfs: CString,
+    pub propagation: u64,
+    pub root_propagation: Option<u64>,
+    pub readonly: bool,
+    pub pivot: bool,
+    pub mounts: Vec<PreparedMount>,
+    pub devices: Vec<PreparedDevice>,
+    pub bind_devices: bool,
+    /// (target, link path on the host side).
+    pub links: Vec<(CString, CString)>,
+    /// Container paths, used after the pivot.
+    pub masked: Vec<CString>,
+    pub readonly_paths: Vec<CString>,
+    pub cwd_parents: Vec<CString>,
+}
+
+/// Everything the child needs, prepared by the parent.
+#[derive(Debug)]
+pub struct Prepared {
+    /// The child's end of the sync socketpair.
+    pub sync: RawFd,
+    /// Listening socket `start` connects to; None to run right away.
+    pub start_listener: Option<RawFd>,
+    /// (namespace fd, CLONE_NEW*) to setns, in order.
+    pub joins: Vec<(RawFd, i32)>,
+    pub fork_after_setns: bool,
+    pub new_cgroup_ns: bool,
+    pub root: Option<PreparedRoot>,
+    pub hostname: Option<CString>,
+    pub domainname: Option<CString>,
+    pub sysctls: Vec<(CString, CString)>,
+    pub rlimits: Vec<(u32, libc::rlimit)>,
+    pub oom_score_adj: Option<CString>,
+    pub personality: Option<u64>,
+    pub caps: Option<CapSets>,
+    pub last_cap: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub groups: Vec<libc::gid_t>,
+    /// setgroups(2) is allowed (not denied by a user namespace).
+    pub set_groups: bool,
+    pub umask: Option<u32>,
+    pub no_new_privs: bool,
+    pub seccomp: Option<SeccompProgram>,
+    pub cwd: CString,
+    pub exec_paths: Vec<CString>,
+    pub argv: Vec<CString>,
+    pub argv_ptrs: Vec<*const c_char>,
+    pub env: Vec<CString>,
+    pub env_ptrs: Vec<*const c_char>,
+}
+
+/// A string with a NUL byte cannot reach the kernel.
+#[derive(Debug, thiserror::Error)]
+#[error("{what} {value:?} contains a NUL byte")]
+pub struct NulError {
+    pub what: &'static str,
+    pub value: String,
+}
+
+fn cstr(what: &'static str, s: impl AsRef<[u8]>) -> Result<CString, NulError> {
+    CString::new(s.as_ref()).map_err(|_| NulError {
+        what,
+        value: String::from_utf8_lossy(s.as_ref()).into_owned(),
+    })
+}
+
+fn cpath(what: &'static str, p: &Path) -> Result<CString, NulError> {
+    cstr(what, p.as_os_str().as_bytes())
+}
+
+/// `rootfs` joined with the absolute container path `dest`.
+pub fn under(rootfs: &Path, dest: &Path) -> PathBuf {
+    rootfs.join(dest.strip_prefix("/").unwrap_or(dest))
+}
+
+/// The directories to create for `path` below `stop` (exclusive), outermost first.
+fn parents_of(stop: &Path, path: &Path) -> Result<Vec<CString>, NulError> {
+    let mut dirs: Vec<&Path> = path
+        .ancestors()
+        .skip(1)
+        .take_while(|a| a.starts_with(stop) && *a != stop)
+        .collect();
+    dirs.reverse();
+    dirs.into_iter().map(|d| cpath("mount point", d)).collect()
+}
+
+fn ptrs(v: &[CString]) -> Vec<*const c_char> {
+    v.iter()
+        .map(|c| c.as_ptr())
+        .chain([std::ptr::null()])
+        .collect()
+}
+
+impl Prepared {
+    /// Prepares `plan`. `cgroup_dir` is the container's cgroup on the host
+    /// (bind-mounted for a cgroup mount when there is no cgroup namespace).
+    pub fn new(
+        plan: &LaunchPlan,
+        sync: RawFd,
+        start_listener: Option<RawFd>,
+        joins: Vec<(RawFd, i32)>,
+        cgroup_dir: &Path,
+        seccomp: Option<SeccompProgram>,
+        last_cap: u32,
+    ) -> Result<Prepared, NulError> {
+        let argv = plan
+            .args
+            .iter()
+            .map(|a| cstr("argument", a))
+            .collect::<Result<Vec<_>, _>>()?;
+        let env = plan
+            .env
+            .iter()
+            .map(|e| cstr("environment variable", e))
+            .collect::<Result<Vec<_>, _>>()?;
+        let root = match &plan.rootfs {
+            Some(r) => Some(rootfs::prepare(r, plan, cgroup_dir)?),
+            None => None,
+        };
+        Ok(Prepared {
+            sync,
+            start_listener,
+            joins,
+            fork_after_setns: plan.namespaces.fork_after_setns,
+            new_cgroup_ns: plan.namespaces.new_cgroup_ns,
+            root,
+            hostname: plan
+                .hostname
+                .as_ref()
+                .map(|h| cstr("hostname", h))
+                .transpose()?,
+            domainname: plan
+                .domainname
+                .as_ref()
+                .map(|h| cstr("domainname", h))
+                .transpose()?,
+            sysctls: plan
+                .sysctls
+                .iter()
+                .map(|(k, v)| Ok((cpath("sysctl", k)?, cstr("sysctl value", v)?)))
+                .collect::<Result<_, NulError>>()?,
+            rlimits: plan
+                .rlimits
+                .iter()
+                .map(|&(r, soft, hard)| {
+                    (
+                        r,
+                        libc::rlimit {
+                            rlim_cur: soft,
+                            rlim_max: hard,
+                        },
+                    )
+                })
+                .collect(),
+            oom_score_adj: plan
+                .oom_score_adj
+                .map(|v| cstr("oom_score_adj", v.to_string()))
+                .transpose()?,
+            personality: plan.personality,
+            caps: plan.caps,
+            last_cap,
+            uid: plan.identity.uid,
+            gid: plan.identity.gid,
+            groups: plan.identity.groups.clone(),
+            set_groups: true,
+            umask: plan.identity.umask,
+            no_new_privs: plan.no_new_privs,
+            seccomp,
+            cwd: cpath("cwd", &plan.cwd)?,
+            exec_paths: plan
+                .exec_candidates
+                .iter()
+                .map(|p| cpath("program", p))
+                .collect::<Result<_, _>>()?,
+            argv_ptrs: ptrs(&argv),
+            argv,
+            env_ptrs: ptrs(&env),
+            env,
+        })
+    }
+}

@@ -1,0 +1,282 @@
+//! The child's setup sequence, from clone to execve, in the order the
+//! runtime spec and the kernel require. Every step reports a failure to the
+//! parent (step, item, errno) and exits; nothing here allocates.
+
+use super::report::{self, Failure, Report, Step};
+use super::{Prepared, identity, rootfs};
+use crate::sys;
+use std::ffi::CStr;
+use std::os::fd::RawFd;
+
+/// Runs the child: sets the container up and execs its process. Never returns.
+pub fn run(p: &Prepared) -> ! {
+    let failure = match setup(p) {
+        Ok(never) => match never {},
+        Err((f, fd)) => (f, fd),
+    };
+    let (f, fd) = failure;
+    report::send(
+        fd,
+        Report {
+            tag: report::TAG_FAILED,
+            step: f.step as u32,
+            index: f.index,
+            value: f.errno,
+        },
+    );
+    // SAFETY: _exit is async-signal-safe and ends the child.
+    unsafe { libc::_exit(1) }
+}
+
+enum Never {}
+
+fn wrap(fd: RawFd) -> impl Fn(Failure) -> (Failure, RawFd) {
+    move |f| (f, fd)
+}
+
+fn setup(p: &Prepared) -> Result<Never, (Failure, RawFd)> {
+    let on_sync = wrap(p.sync);
+    reset_signals();
+    match report::recv(p.sync) {
+        Some(r) if r.tag == report::TAG_GO => {}
+        _ => {
+            return Err(on_sync(Failure {
+                step: Step::SyncWait,
+                index: 0,
+                errno: libc::EPIPE,
+            }));
+        }
+    }
+    namespaces(p).map_err(&on_sync)?;
+    before_root(p).map_err(&on_sync)?;
+    if let Some(root) = &p.root {
+        rootfs::build(root).map_err(&on_sync)?;
+    }
+    for (i, (path, value)) in p.sysctls.iter().enumerate() {
+        write_file(path, value.to_bytes()).map_err(|e| {
+            on_sync(Failure {
+                step: Step::Sysctl,
+                index: i as u32,
+                errno: e,
+            })
+        })?;
+    }
+    if let Some(root) = &p.root {
+        rootfs::finish(root).map_err(&on_sync)?;
+    }
+    process_attributes(p).map_err(&on_sync)?;
+    if !p.no_new_privs {
+        // Without no_new_privs the filter needs CAP_SYS_ADMIN: install it
+        // before the capabilities are dropped.
+        install_seccomp(p).map_err(&on_sync)?;
+    }
+    identity::apply(p).map_err(&on_sync)?;
+    if p.no_new_privs {
+        identity::no_new_privs().map_err(&on_sync)?;
+    }
+    if let Some(mask) = p.umask {
+        // SAFETY: umask cannot fail.
+        unsafe { libc::umask(mask) };
+    }
+    // SAFETY: cwd is a valid path.
+    if unsafe { libc::chdir(p.cwd.as_ptr()) } == -1 {
+        return Err(on_sync(Failure::now(Step::Cwd, 0)));
+    }
+    report::send(
+        p.sync,
+        Report {
+            tag: report::TAG_CREATED,
+            ..Report::default()
+        },
+    );
+    let out = match p.start_listener {
+        Some(l) => wait_for_start(l).map_err(&on_sync)?,
+        None => p.sync,
+    };
+    if p.no_new_privs {
+        install_seccomp(p).map_err(wrap(out))?;
+    }
+    Err((exec(p), out))
+}
+
+fn reset_signals() {
+    // SAFETY: an all-zero sigset_t is a valid value to initialise.
+    let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: set is a valid sigset_t; these calls are async-signal-safe.
+    unsafe { libc::sigemptyset(&mut set) };
+    // SAFETY: as above; unblocks every signal for the container.
+    unsafe { libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut()) };
+    // SAFETY: Rust ignores SIGPIPE; the container must not.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+}
+
+fn namespaces(p: &Prepared) -> Result<(), Failure> {
+    for (i, &(fd, nstype)) in p.joins.iter().enumerate() {
+        // SAFETY: fd is an open namespace file of the parent's preparing.
+        if unsafe { libc::setns(fd, nstype) } == -1 {
+            return Err(Failure::now(Step::Setns, i));
+        }
+    }
+    if p.fork_after_setns {
+        let mut args = sys::CloneArgs {
+            exit_signal: libc::SIGCHLD as u64,
+            ..Default::default()
+        };
+        // SAFETY: we are already a single-threaded clone child; the
+        // grandchild continues with the same prepared data.
+        match unsafe { sys::clone3(&mut args) } {
+            Ok(0) => {}
+            Ok(pid) => {
+                report::send(
+                    p.sync,
+                    Report {
+                        tag: report::TAG_FORKED,
+                        value: pid,
+                        ..Report::default()
+                    },
+                );
+                // SAFETY: the intermediate process ends here.
+                unsafe { libc::_exit(0) }
+            }
+            Err(e) => {
+                return Err(Failure {
+                    step: Step::Fork,
+                    index: 0,
+                    errno: e,
+                });
+            }
+        }
+    }
+    if p.new_cgroup_ns {
+        // SAFETY: plain flag argument.
+        if unsafe { libc::unshare(libc::CLONE_NEWCGROUP) } == -1 {
+            return Err(Failure::now(Step::UnshareCgroup, 0));
+        }
+    }
+    // SAFETY: setsid has no arguments.
+    if unsafe { libc::setsid() } == -1 {
+        return Err(Failure::now(Step::Setsid, 0));
+    }
+    Ok(())
+}
+
+fn before_root(p: &Prepared) -> Result<(), Failure> {
+    if let Some(v) = &p.oom_score_adj {
+        write_file(c"/proc/self/oom_score_adj", v.to_bytes()).map_err(|e| Failure {
+            step: Step::OomScoreAdj,
+            index: 0,
+            errno: e,
+        })?;
+    }
+    if let Some(h) = &p.hostname {
+        // SAFETY: h is valid for its length.
+        if unsafe { libc::sethostname(h.as_ptr(), h.to_bytes().len()) } == -1 {
+            return Err(Failure::now(Step::Hostname, 0));
+        }
+    }
+    if let Some(d) = &p.domainname {
+        // SAFETY: d is valid for its length.
+        if unsafe { libc::setdomainname(d.as_ptr(), d.to_bytes().len()) } == -1 {
+            return Err(Failure::now(Step::Domainname, 0));
+        }
+    }
+    Ok(())
+}
+
+fn process_attributes(p: &Prepared) -> Result<(), Failure> {
+    for (i, (resource, limit)) in p.rlimits.iter().enumerate() {
+        // SAFETY: limit is a valid rlimit value.
+        if unsafe { libc::setrlimit(*resource as _, limit) } == -1 {
+            return Err(Failure::now(Step::Rlimit, i));
+        }
+    }
+    if let Some(persona) = p.personality {
+        // SAFETY: plain integer argument.
+        if unsafe { libc::personality(persona as libc::c_ulong) } == -1 {
+            return Err(Failure::now(Step::Personality, 0));
+        }
+    }
+    Ok(())
+}
+
+fn install_seccomp(p: &Prepared) -> Result<(), Failure> {
+    match &p.seccomp {
+        Some(prog) => prog.install().map_err(|e| Failure {
+            step: Step::Seccomp,
+            index: 0,
+            errno: e,
+        }),
+        None => Ok(()),
+    }
+}
+
+fn write_file(path: &CStr, value: &[u8]) -> Result<(), i32> {
+    // SAFETY: path is a valid NUL-terminated string.
+    let fd = unsafe { libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC) };
+    if fd < 0 {
+        return Err(sys::errno());
+    }
+    // SAFETY: value is valid for its length; fd is ours.
+    let n = unsafe { libc::write(fd, value.as_ptr().cast(), value.len()) };
+    let e = sys::errno();
+    // SAFETY: fd is ours.
+    unsafe { libc::close(fd) };
+    if n < 0 { Err(e) } else { Ok(()) }
+}
+
+/// Blocks until `start` connects and sends its byte; returns the connection,
+/// kept open (close-on-exec) to carry an exec failure back to `start`.
+fn wait_for_start(listener: RawFd) -> Result<RawFd, Failure> {
+    let conn = loop {
+        // SAFETY: listener is a listening socket; null address is allowed.
+        let fd = unsafe {
+            libc::accept4(
+                listener,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                libc::SOCK_CLOEXEC,
+            )
+        };
+        if fd >= 0 {
+            break fd;
+        }
+        if sys::errno() != libc::EINTR {
+            return Err(Failure::now(Step::StartWait, 0));
+        }
+    };
+    let mut byte = 0u8;
+    // SAFETY: byte is a valid one-byte buffer.
+    if unsafe { libc::read(conn, (&mut byte as *mut u8).cast(), 1) } != 1 {
+        return Err(Failure::now(Step::StartWait, 1));
+    }
+    // SAFETY: the listener is ours and no longer needed.
+    unsafe { libc::close(listener) };
+    Ok(conn)
+}
+
+/// Tries every candidate path; returns the failure to report.
+fn exec(p: &Prepared) -> Failure {
+    let mut best = libc::ENOENT;
+    for (i, path) in p.exec_paths.iter().enumerate() {
+        // SAFETY: path, argv and envp are NUL-terminated strings and
+        // null-terminated pointer arrays owned by `p`.
+        unsafe { libc::execve(path.as_ptr(), p.argv_ptrs.as_ptr(), p.env_ptrs.as_ptr()) };
+        let e = sys::errno();
+        match e {
+            libc::ENOENT | libc::ENOTDIR => {}
+            libc::EACCES => best = libc::EACCES,
+            _ => {
+                return Failure {
+                    step: Step::Exec,
+                    index: i as u32,
+                    errno: e,
+                };
+            }
+        }
+    }
+    Failure {
+        step: Step::Exec,
+        index: u32::MAX,
+        errno: best,
+    }
+}

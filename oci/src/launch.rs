@@ -1,0 +1,327 @@
+//! The parent's side of starting a container's init: prepare, one clone3
+//! straight into the container's cgroup and namespaces (with a fallback to
+//! cgroup.procs on kernels without CLONE_INTO_CGROUP), id maps, the hooks
+//! that run between namespace creation and the pivot, then the go signal and
+//! the child's report. On any failure the child is killed and reaped.
+
+use crate::child::report::{self, Report};
+use crate::child::{self, NulError, Prepared};
+use crate::plan::LaunchPlan;
+use crate::seccomp::SeccompProgram;
+use crate::sys;
+use std::fs::File;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::path::{Path, PathBuf};
+
+/// Why a container's init could not be started.
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchError {
+    #[error("opening namespace {path}: {source}")]
+    Namespace {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Nul(#[from] NulError),
+    #[error("creating the sync socketpair: {0}")]
+    Socket(std::io::Error),
+    #[error("opening cgroup {path}: {message}")]
+    Cgroup { path: PathBuf, message: String },
+    #[error("clone3 of the container init: {0}")]
+    Clone(std::io::Error),
+    #[error("writing {file} for the user namespace: {source}")]
+    IdMap {
+        file: String,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Hook(String),
+    #[error("container init failed {step}{item}: {source}")]
+    Child {
+        step: &'static str,
+        item: String,
+        source: std::io::Error,
+    },
+    #[error("container init exited during setup without a report")]
+    Died,
+}
+
+/// A started init.
+#[derive(Debug)]
+pub struct Launched {
+    /// Host pid of the container's init.
+    pub pid: i32,
+    /// A pidfd on it (None when a joined pid namespace needed a second fork).
+    pub pidfd: Option<OwnedFd>,
+    /// The parent's end of the sync socket: EOF once the init has exec'd.
+    pub sync: OwnedFd,
+}
+
+/// What `launch` needs besides the plan.
+pub struct LaunchRequest<'a> {
+    pub plan: &'a LaunchPlan,
+    /// The container's cgroup directory (created by the caller).
+    pub cgroup_dir: &'a Path,
+    pub seccomp: Option<SeccompProgram>,
+    /// The socket `start` connects to; None to exec right after setup.
+    pub start_listener: Option<&'a OwnedFd>,
+    /// /proc/sys/kernel/cap_last_cap.
+    pub last_cap: u32,
+    /// Runs once the namespaces exist, before the child touches its root
+    /// (prestart and createRuntime hooks); gets the init's pid.
+    pub before_go: &'a dyn Fn(i32) -> Result<(), LaunchError>,
+}
+
+impl std::fmt::Debug for LaunchRequest<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LaunchRequest")
+            .field("cgroup_dir", &self.cgroup_dir)
+            .finish()
+    }
+}
+
+/// Clones and sets up the container init; returns once it is ready to
+/// exec (waiting for `start`, or exec'ing right away).
+pub fn launch(req: &LaunchRequest) -> Result<Launched, LaunchError> {
+    let joins = open_joins(req.plan)?;
+    let (parent_end, child_end) = socketpair()?;
+    let prepared = Prepared::new(
+        req.plan,
+        child_end.as_raw_fd(),
+        req.start_listener.map(|l| l.as_raw_fd()),
+        joins.iter().map(|(f, t)| (f.as_raw_fd(), *t)).collect(),
+        req.cgroup_dir,
+        req.seccomp.clone(),
+        req.last_cap,
+    )?;
+    let cgroup = File::open(req.cgroup_dir).map_err(|e| LaunchError::Cgroup {
+        path: req.cgroup_dir.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    let (pid, pidfd, in_cgroup) = clone_child(&prepared, &parent_end, &cgroup, req.plan)?;
+    drop(child_end);
+    drop(joins);
+    let mut guard = KillGuard { pid, armed: true };
+    if !in_cgroup {
+        std::fs::write(req.cgroup_dir.join("cgroup.procs"), pid.to_string()).map_err(|e| {
+            LaunchError::Cgroup {
+                path: req.cgroup_dir.to_path_buf(),
+                message: format!("moving pid {pid} into cgroup.procs: {e}"),
+            }
+        })?;
+    }
+    if req.plan.namespaces.new_user {
+        write_maps(pid, req.plan)?;
+    }
+    (req.before_go)(pid)?;
+    report::send(
+        parent_end.as_raw_fd(),
+        Report {
+            tag: report::TAG_GO,
+            ..Report::default()
+        },
+    );
+    let mut init_pid = pid;
+    let mut init_pidfd = Some(pidfd);
+    loop {
+        match report::recv(parent_end.as_raw_fd()) {
+            Some(r) if r.tag == report::TAG_CREATED => break,
+            Some(r) if r.tag == report::TAG_FORKED => {
+                // The first child only forked into the joined pid namespace.
+                reap(pid);
+                init_pid = r.value;
+                init_pidfd = None;
+                guard.pid = init_pid;
+            }
+            Some(r) if r.tag == report::TAG_FAILED => return Err(child_error(req.plan, r)),
+            _ => return Err(LaunchError::Died),
+        }
+    }
+    guard.armed = false;
+    Ok(Launched {
+        pid: init_pid,
+        pidfd: init_pidfd,
+        sync: parent_end,
+    })
+}
+
+/// Waits for the outcome of the exec of an init launched without a start
+/// listener: Ok once it exec'd.
+pub fn wait_exec(launched: &Launched, plan: &LaunchPlan) -> Result<(), LaunchError> {
+    match report::recv(launched.sync.as_raw_fd()) {
+        None => Ok(()),
+        Some(r) => Err(child_error(plan, r)),
+    }
+}
+
+/// Turns the child's report into an error naming the step and the item.
+pub fn child_error(plan: &LaunchPlan, r: Report) -> LaunchError {
+    let i = r.index as usize;
+    let step = report::describe(r.step);
+    let root = plan.rootfs.as_ref();
+    use crate::child::report::Step as S;
+    let item = match r.step {
+        s if s == S::Setns as u32 => plan
+            .namespaces
+            .joins
+            .get(i)
+            .map(|j| j.path.display().to_string()),
+        s if [
+            S::MountDir as u32,
+            S::Mount as u32,
+            S::MountRemount as u32,
+            S::MountPropagation as u32,
+        ]
+        .contains(&s) =>
+        {
+            root.and_then(|r| r.mounts.get(i)).map(|m| {
+                format!(
+                    "mounts[{i}] {} on {}",
+                    m.source.display(),
+                    m.destination.display()
+                )
+            })
+        }
+        s if s == S::Device as u32 => root
+            .and_then(|r| r.devices.get(i))
+            .map(|d| d.path.display().to_string()),
+        s if s == S::Masked as u32 => root
+            .and_then(|r| r.masked.get(i))
+            .map(|p| p.display().to_string()),
+        s if s == S::ReadonlyPath as u32 => root
+            .and_then(|r| r.readonly_paths.get(i))
+            .map(|p| p.display().to_string()),
+        s if s == S::Sysctl as u32 => plan
+            .sysctls
+            .get(i)
+            .map(|(k, v)| format!("{} = {v}", k.display())),
+        s if s == S::Rlimit as u32 => plan
+            .rlimits
+            .get(i)
+            .map(|(r, s, h)| format!("resource {r} soft {s} hard {h}")),
+        s if s == S::CapBounding as u32 || s == S::Ambient as u32 => {
+            crate::plan::caps::NAMES.get(i).map(|n| format!("CAP_{n}"))
+        }
+        s if s == S::Cwd as u32 => Some(plan.cwd.display().to_string()),
+        s if s == S::Exec as u32 => Some(
+            plan.exec_candidates
+                .get(i)
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| format!("{:?} (searched the container's PATH)", plan.args[0])),
+        ),
+        _ => None,
+    };
+    LaunchError::Child {
+        step,
+        item: item.map(|s| format!(" {s}")).unwrap_or_default(),
+        source: std::io::Error::from_raw_os_error(r.value),
+    }
+}
+
+struct KillGuard {
+    pid: i32,
+    armed: bool,
+}
+
+impl Drop for KillGuard {
+    fn drop(&mut self) {
+        if self.armed {
+            // SAFETY: pid is our child (or grandchild we were told of).
+            unsafe { libc::kill(self.pid, libc::SIGKILL) };
+            reap(self.pid);
+        }
+    }
+}
+
+fn reap(pid: i32) {
+    let mut status = 0;
+    // SAFETY: status is a valid out-pointer. A grandchild that is not ours
+    // makes waitpid fail with ECHILD, which is fine.
+    unsafe { libc::waitpid(pid, &mut status, libc::__WALL) };
+}
+
+fn open_joins(plan: &LaunchPlan) -> Result<Vec<(OwnedFd, i32)>, LaunchError> {
+    plan.namespaces
+        .joins
+        .iter()
+        .map(|j| {
+            File::open(&j.path)
+                .map(|f| (OwnedFd::from(f), j.nstype))
+                .map_err(|source| LaunchError::Namespace {
+                    path: j.path.clone(),
+                    source,
+                })
+        })
+        .collect()
+}
+
+fn socketpair() -> Result<(OwnedFd, OwnedFd), LaunchError> {
+    let mut fds = [0 as RawFd; 2];
+    // SAFETY: fds is a valid array of two ints.
+    let ret = unsafe {
+        libc::socketpair(
+            libc::AF_UNIX,
+            libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC,
+            0,
+            fds.as_mut_ptr(),
+        )
+    };
+    if ret == -1 {
+        return Err(LaunchError::Socket(std::io::Error::last_os_error()));
+    }
+    // SAFETY: fds[0] was just created and is owned by nobody else.
+    let a = unsafe { OwnedFd::from_raw_fd(fds[0]) };
+    // SAFETY: likewise fds[1].
+    let b = unsafe { OwnedFd::from_raw_fd(fds[1]) };
+    Ok((a, b))
+}
+
+/// clone3 into the cgroup; falls back without CLONE_INTO_CGROUP. Returns
+/// (pid, pidfd, placed in the cgroup by the clone).
+fn clone_child(
+    prepared: &Prepared,
+    parent_end: &OwnedFd,
+    cgroup: &File,
+    plan: &LaunchPlan,
+) -> Result<(i32, OwnedFd, bool), LaunchError> {
+    let mut into_cgroup = true;
+    loop {
+        let mut pidfd: RawFd = -1;
+        let mut args = sys::CloneArgs {
+            flags: plan.namespaces.clone_flags | libc::CLONE_PIDFD as u64,
+            pidfd: &mut pidfd as *mut RawFd as u64,
+            exit_signal: libc::SIGCHLD as u64,
+            ..Default::default()
+        };
+        if into_cgroup {
+            args.flags |= sys::CLONE_INTO_CGROUP;
+            args.cgroup = cgroup.as_raw_fd() as u64;
+        }
+        // SAFETY: the child runs only `child::run`, which makes raw syscalls
+        // on data prepared before the clone and never returns.
+        match unsafe { sys::clone3(&mut args) } {
+            Ok(0) => {
+                // SAFETY: closing our copy of the parent's end in the child.
+                unsafe { libc::close(parent_end.as_raw_fd()) };
+                child::run(prepared)
+            }
+            Ok(pid) => {
+                // SAFETY: the kernel stored a fresh pidfd for us.
+                let fd = unsafe { OwnedFd::from_raw_fd(pidfd) };
+                return Ok((pid, fd, into_cgroup));
+            }
+            Err(e) if into_cgroup && [libc::EINVAL, libc::E2BIG, libc::ENOSYS].contains(&e) => {
+                into_cgroup = false;
+            }
+            Err(e) => return Err(LaunchError::Clone(std::io::Error::from_raw_os_error(e))),
+        }
+    }
+}
+
+fn write_maps(pid: i32, plan: &LaunchPlan) -> Result<(), LaunchError> {
+    for (file, map) in [("uid_map", &plan.uid_map), ("gid_map", &plan.gid_map)] {
+        let path = format!("/proc/{pid}/{file}");
+        std::fs::write(&path, map).map_err(|source| LaunchError::IdMap { file: path, source })?;
+    }
+    Ok(())
+}

@@ -1,0 +1,204 @@
+//! `create`: load and plan the bundle (no side effect before both succeed),
+//! claim the state folder, record the container as `creating`, create its
+//! cgroup, clone its init into it, run the prestart/createRuntime hooks and
+//! leave the init waiting for `start`. Any failure undoes all of it: no
+//! state folder, no cgroup, no process is left behind.
+
+use super::{Runtime, RuntimeError, cgroup_relative, last_cap};
+use crate::id::ContainerId;
+use crate::launch::{self, LaunchError, LaunchRequest};
+use crate::plan::{self, HostFacts, LaunchPlan};
+use crate::process::ProcessId;
+use crate::spec::{self, Bundle};
+use crate::state::{State, Status, rfc3339_now};
+use std::os::fd::OwnedFd;
+use std::os::unix::net::UnixListener;
+use std::path::{Path, PathBuf};
+
+/// Options of `create` (runc's flags).
+#[derive(Debug, Clone, Default)]
+pub struct CreateOptions {
+    /// Write the init's pid here.
+    pub pid_file: Option<PathBuf>,
+    /// Where to send the pty master when process.terminal is set.
+    pub console_socket: Option<PathBuf>,
+    /// Use move + chroot instead of pivot_root.
+    pub no_pivot: bool,
+}
+
+impl Runtime {
+    /// Creates container `id` from the bundle in `bundle_dir`.
+    pub fn create(
+        &self,
+        id: &ContainerId,
+        bundle_dir: &Path,
+        opts: &CreateOptions,
+    ) -> Result<State, RuntimeError> {
+        let bundle = spec::load(bundle_dir)?;
+        let host = HostFacts {
+            last_cap: last_cap(),
+            no_pivot: opts.no_pivot,
+        };
+        let plan = plan::plan(&bundle, &host, &|p| p.is_dir())?;
+        check_supported(&bundle, &plan, opts)?;
+        let seccomp = bundle
+            .spec
+            .linux()
+            .as_ref()
+            .and_then(|l| l.seccomp().as_ref())
+            .map(crate::seccomp::compile)
+            .transpose()
+            .map_err(|e| RuntimeError::Seccomp(e.to_string()))?;
+        self.store.claim(id)?;
+        self.create_claimed(id, &bundle, &plan, seccomp, &host, opts)
+            .inspect_err(|_| {
+                let _ = self.store.remove(id);
+            })
+    }
+
+    fn create_claimed(
+        &self,
+        id: &ContainerId,
+        bundle: &Bundle,
+        plan: &LaunchPlan,
+        seccomp: Option<crate::seccomp::SeccompProgram>,
+        host: &HostFacts,
+        opts: &CreateOptions,
+    ) -> Result<State, RuntimeError> {
+        let linux = bundle.spec.linux().clone().unwrap_or_default();
+        let relative = cgroup_relative(linux.cgroups_path().as_deref(), id);
+        let mut state = State {
+            oci_version: bundle.spec.version().clone(),
+            id: id.to_string(),
+            status: Status::Creating,
+            pid: 0,
+            pid_start_time: 0,
+            bundle: bundle.dir.clone(),
+            rootfs: bundle.rootfs.clone(),
+            created: rfc3339_now(),
+            cgroup_path: self.cgroup_root.join(&relative),
+            cgroup_root: self.cgroup_root.clone(),
+            cgroup_relative: relative.clone(),
+            // SAFETY: geteuid cannot fail.
+            owner: unsafe { libc::geteuid() },
+            annotations: bundle.spec.annotations().clone().unwrap_or_default(),
+            hooks: bundle.spec.hooks().clone(),
+        };
+        // Recorded before the cgroup exists, so a crash leaves a trail.
+        self.store.save(&state)?;
+        let cgroup = self
+            .driver
+            .create(&relative, linux.resources().as_ref())
+            .map_err(|e| RuntimeError::Cgroup(e.to_string()))?;
+        let launched = self.listen_and_launch(id, &state, plan, seccomp, host, cgroup.path());
+        let launched = match launched {
+            Ok(l) => l,
+            Err(e) => {
+                let _ = cgroup.destroy();
+                return Err(e);
+            }
+        };
+        state.pid = launched.pid;
+        state.pid_start_time = ProcessId::of(launched.pid)
+            .map(|p| p.start_time)
+            .unwrap_or(0);
+        state.status = Status::Created;
+        let saved = self.store.save(&state);
+        let pid_file = match (&saved, &opts.pid_file) {
+            (Ok(()), Some(f)) => write_pid_file(f, launched.pid),
+            _ => Ok(()),
+        };
+        if let Err(e) = saved.map_err(RuntimeError::from).and(pid_file) {
+            let _ = cgroup.destroy();
+            return Err(e);
+        }
+        Ok(state)
+    }
+
+    fn listen_and_launch(
+        &self,
+        id: &ContainerId,
+        state: &State,
+        plan: &LaunchPlan,
+        seccomp: Option<crate::seccomp::SeccompProgram>,
+        host: &HostFacts,
+        cgroup_dir: &Path,
+    ) -> Result<launch::Launched, RuntimeError> {
+        let sock = self.start_socket(id);
+        let listener = bind_short(&sock)?;
+        let listener = OwnedFd::from(listener);
+        let hooks = state.hooks.clone().unwrap_or_default();
+        let before_go = |pid: i32| -> Result<(), LaunchError> {
+            let mut s = state.clone();
+            s.pid = pid;
+            let json = serde_json::to_vec(&s.oci(Status::Creating)).expect("state serializes");
+            for (phase, list) in [
+                ("prestart", hooks.prestart()),
+                ("createRuntime", hooks.create_runtime()),
+            ] {
+                crate::hooks::run(phase, list.as_deref().unwrap_or(&[]), &json)
+                    .map_err(|e| LaunchError::Hook(e.to_string()))?;
+            }
+            Ok(())
+        };
+        let req = LaunchRequest {
+            plan,
+            cgroup_dir,
+            seccomp,
+            start_listener: Some(&listener),
+            last_cap: host.last_cap,
+            before_go: &before_go,
+        };
+        Ok(launch::launch(&req)?)
+    }
+}
+
+/// Binds a unix socket at `path` through /proc/self/fd, so long state roots
+/// do not hit the 108-byte limit of socket paths.
+pub(super) fn bind_short(path: &Path) -> Result<UnixListener, RuntimeError> {
+    let dir = path.parent().unwrap_or(Path::new("/"));
+    let name = path.file_name().unwrap_or_default();
+    let d =
+        std::fs::File::open(dir).map_err(RuntimeError::io(format!("opening {}", dir.display())))?;
+    use std::os::fd::AsRawFd;
+    let short = Path::new("/proc/self/fd")
+        .join(d.as_raw_fd().to_string())
+        .join(name);
+    UnixListener::bind(&short).map_err(RuntimeError::io(format!("binding {}", path.display())))
+}
+
+fn write_pid_file(file: &Path, pid: i32) -> Result<(), RuntimeError> {
+    let tmp = file.with_extension("corral-tmp");
+    std::fs::write(&tmp, pid.to_string())
+        .and_then(|()| std::fs::rename(&tmp, file))
+        .map_err(RuntimeError::io(format!(
+            "writing pid file {}",
+            file.display()
+        )))
+}
+
+fn check_supported(
+    bundle: &Bundle,
+    plan: &LaunchPlan,
+    opts: &CreateOptions,
+) -> Result<(), RuntimeError> {
+    if plan.terminal {
+        return Err(RuntimeError::Unsupported(match &opts.console_socket {
+            None => "process.terminal is true: pass --console-socket, or set it to false".into(),
+            Some(_) => "process.terminal is not supported by corral yet: set it to false".into(),
+        }));
+    }
+    if let Some(h) = bundle.spec.hooks() {
+        for (name, list) in [
+            ("createContainer", h.create_container()),
+            ("startContainer", h.start_container()),
+        ] {
+            if list.as_ref().is_some_and(|l| !l.is_empty()) {
+                return Err(RuntimeError::Unsupported(format!(
+                    "hooks.{name} is not supported by corral yet: remove it"
+                )));
+            }
+        }
+    }
+    Ok(())
+}

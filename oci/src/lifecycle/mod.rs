@@ -1,0 +1,108 @@
+//! The container lifecycle, one verb per file: create, start, state, kill,
+//! delete, plus pause/resume, update and stats over the cgroup. `Runtime`
+//! ties the state store to a cgroup driver; the same API serves the
+//! `corral oci` command line and the agent in-process.
+
+mod control;
+mod create;
+mod delete;
+mod error;
+mod kill;
+mod start;
+mod state;
+
+pub use create::CreateOptions;
+pub use error::RuntimeError;
+
+use crate::id::ContainerId;
+use crate::state::{State, StateStore};
+use corral_isolator::cgroup::{CgroupDriver, FsDriver};
+use std::path::{Path, PathBuf};
+
+/// The default state root, like runc's /run/runc.
+pub const DEFAULT_ROOT: &str = "/run/corral-oci";
+
+/// An OCI runtime over a state root and a cgroup driver.
+#[derive(Debug)]
+pub struct Runtime {
+    store: StateStore,
+    driver: Box<dyn CgroupDriver>,
+    cgroup_root: PathBuf,
+}
+
+impl Runtime {
+    /// A runtime keeping state under `root`, with cgroups under
+    /// `cgroup_root` (normally /sys/fs/cgroup) through the file driver.
+    pub fn new(root: impl Into<PathBuf>, cgroup_root: impl Into<PathBuf>) -> Runtime {
+        let cgroup_root = cgroup_root.into();
+        Runtime {
+            store: StateStore::new(root),
+            driver: Box::new(FsDriver::with_root(&cgroup_root)),
+            cgroup_root,
+        }
+    }
+
+    /// The state store.
+    pub fn store(&self) -> &StateStore {
+        &self.store
+    }
+
+    /// The ids of all containers.
+    pub fn list(&self) -> Result<Vec<ContainerId>, RuntimeError> {
+        Ok(self.store.list()?)
+    }
+
+    fn load(&self, id: &ContainerId) -> Result<State, RuntimeError> {
+        Ok(self.store.load(id)?)
+    }
+
+    fn cgroup_of(&self, state: &State) -> Result<corral_isolator::cgroup::Cgroup, RuntimeError> {
+        self.driver
+            .open(&state.cgroup_relative)
+            .map_err(|e| RuntimeError::Cgroup(e.to_string()))
+    }
+
+    fn start_socket(&self, id: &ContainerId) -> PathBuf {
+        self.store.dir(id).join("start.sock")
+    }
+}
+
+/// The cgroup path of a container: linux.cgroupsPath relative to the cgroup
+/// root (absolute paths are taken from the root, as runc does), or
+/// `corral-oci/<id>` by default.
+pub fn cgroup_relative(spec_path: Option<&Path>, id: &ContainerId) -> PathBuf {
+    match spec_path {
+        Some(p) if !p.as_os_str().is_empty() => p
+            .components()
+            .filter(|c| matches!(c, std::path::Component::Normal(_)))
+            .collect(),
+        _ => Path::new("corral-oci").join(id.as_str()),
+    }
+}
+
+/// /proc/sys/kernel/cap_last_cap, or 40 (Linux 5.9+) if unreadable.
+pub fn last_cap() -> u32 {
+    std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(40)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cgroup_paths_stay_under_the_root() {
+        let id = ContainerId::new("c1").unwrap();
+        assert_eq!(cgroup_relative(None, &id), PathBuf::from("corral-oci/c1"));
+        assert_eq!(
+            cgroup_relative(Some(Path::new("/a/b")), &id),
+            PathBuf::from("a/b")
+        );
+        assert_eq!(
+            cgroup_relative(Some(Path::new("x/../../y")), &id),
+            PathBuf::from("x/y")
+        );
+    }
+}

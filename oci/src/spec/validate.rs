@@ -1,0 +1,268 @@
+//! Validation of a parsed spec against what the runtime can do: every problem
+//! is reported with the JSON path of the field and what to change, before any
+//! side effect. Features corral does not implement are refused here, never
+//! silently ignored.
+
+use super::SpecError;
+use oci_spec::runtime::{LinuxNamespaceType, Spec};
+use std::collections::HashSet;
+use std::path::Path;
+
+/// Checks `spec` (loaded from `file` in bundle `dir`).
+pub fn validate(file: &Path, dir: &Path, spec: &Spec) -> Result<(), SpecError> {
+    let bad = |field: &str, problem: String| SpecError::Invalid {
+        file: file.to_path_buf(),
+        field: field.to_string(),
+        problem,
+    };
+    let major = spec.version().split('.').next().unwrap_or("");
+    if major != "1" {
+        return Err(bad(
+            "ociVersion",
+            format!("{:?} is not a 1.x OCI runtime spec version", spec.version()),
+        ));
+    }
+    let root = spec
+        .root()
+        .as_ref()
+        .ok_or_else(|| bad("root", "missing: the bundle needs a root filesystem".into()))?;
+    let rootfs = if root.path().is_absolute() {
+        root.path().clone()
+    } else {
+        dir.join(root.path())
+    };
+    if !rootfs.is_dir() {
+        return Err(bad(
+            "root.path",
+            format!("{} is not a directory", rootfs.display()),
+        ));
+    }
+    validate_process(spec, &bad)?;
+    for (i, m) in spec.mounts().iter().flatten().enumerate() {
+        if !m.destination().is_absolute() {
+            return Err(bad(
+                &format!("mounts[{i}].destination"),
+                format!("{} is not an absolute path", m.destination().display()),
+            ));
+        }
+    }
+    validate_linux(spec, &bad)?;
+    validate_hooks(spec, &bad)
+}
+
+type Bad<'a> = dyn Fn(&str, String) -> SpecError + 'a;
+
+fn validate_process(spec: &Spec, bad: &Bad) -> Result<(), SpecError> {
+    let Some(process) = spec.process() else {
+        return Err(bad(
+            "process",
+            "missing: a container needs a process to run".into(),
+        ));
+    };
+    if process.args().as_ref().is_none_or(|a| a.is_empty()) {
+        return Err(bad("process.args", "empty: name the program to run".into()));
+    }
+    if !process.cwd().is_absolute() {
+        return Err(bad(
+            "process.cwd",
+            format!("{} is not an absolute path", process.cwd().display()),
+        ));
+    }
+    if process
+        .apparmor_profile()
+        .as_ref()
+        .is_some_and(|p| !p.is_empty())
+    {
+        return Err(bad(
+            "process.apparmorProfile",
+            "AppArmor is not supported by corral: remove the profile".into(),
+        ));
+    }
+    if process
+        .selinux_label()
+        .as_ref()
+        .is_some_and(|p| !p.is_empty())
+    {
+        return Err(bad(
+            "process.selinuxLabel",
+            "SELinux labels are not supported by corral: remove the label".into(),
+        ));
+    }
+    for (field, set) in [
+        ("process.ioPriority", process.io_priority().is_some()),
+        ("process.scheduler", process.scheduler().is_some()),
+        (
+            "process.execCPUAffinity",
+            process.exec_cpu_affinity().is_some(),
+        ),
+    ] {
+        if set {
+            return Err(bad(field, "not supported by corral yet: remove it".into()));
+        }
+    }
+    let mut seen = HashSet::new();
+    for (i, r) in process.rlimits().iter().flatten().enumerate() {
+        if !seen.insert(format!("{:?}", r.typ())) {
+            return Err(bad(
+                &format!("process.rlimits[{i}].type"),
+                format!("{:?} is set twice", r.typ()),
+            ));
+        }
+        if r.soft() > r.hard() {
+            return Err(bad(
+                &format!("process.rlimits[{i}]"),
+                format!("soft limit {} is above hard limit {}", r.soft(), r.hard()),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn validate_linux(spec: &Spec, bad: &Bad) -> Result<(), SpecError> {
+    let Some(linux) = spec.linux() else {
+        return Ok(());
+    };
+    let mut types = HashSet::new();
+    let mut new = HashSet::new();
+    for (i, ns) in linux.namespaces().iter().flatten().enumerate() {
+        if !types.insert(ns.typ()) {
+            return Err(bad(
+                &format!("linux.namespaces[{i}].type"),
+                format!("namespace {} is listed twice", ns.typ()),
+            ));
+        }
+        if ns.typ() == LinuxNamespaceType::Time {
+            return Err(bad(
+                &format!("linux.namespaces[{i}]"),
+                "time namespaces are not supported by corral yet".into(),
+            ));
+        }
+        match ns.path() {
+            Some(p) if !p.is_absolute() => {
+                return Err(bad(
+                    &format!("linux.namespaces[{i}].path"),
+                    format!("{} is not an absolute path", p.display()),
+                ));
+            }
+            Some(_) => {}
+            None => {
+                new.insert(ns.typ());
+            }
+        }
+    }
+    let has_user = types.contains(&LinuxNamespaceType::User);
+    let has_maps = linux.uid_mappings().as_ref().is_some_and(|m| !m.is_empty())
+        || linux.gid_mappings().as_ref().is_some_and(|m| !m.is_empty());
+    if new.contains(&LinuxNamespaceType::User)
+        && (linux.uid_mappings().as_ref().is_none_or(|m| m.is_empty())
+            || linux.gid_mappings().as_ref().is_none_or(|m| m.is_empty()))
+    {
+        return Err(bad(
+            "linux.uidMappings",
+            "a new user namespace needs both uidMappings and gidMappings".into(),
+        ));
+    }
+    if has_maps && !has_user {
+        return Err(bad(
+            "linux.uidMappings",
+            "id mappings are set but there is no user namespace".into(),
+        ));
+    }
+    if spec.hostname().as_ref().is_some_and(|h| !h.is_empty())
+        && !new.contains(&LinuxNamespaceType::Uts)
+        && !types.contains(&LinuxNamespaceType::Uts)
+    {
+        return Err(bad(
+            "hostname",
+            "setting a hostname needs a uts namespace in linux.namespaces".into(),
+        ));
+    }
+    for key in linux.sysctl().iter().flat_map(|s| s.keys()) {
+        validate_sysctl(key, &types, bad)?;
+    }
+    for (field, set) in [
+        ("linux.intelRdt", linux.intel_rdt().is_some()),
+        ("linux.memoryPolicy", linux.memory_policy().is_some()),
+        ("linux.netDevices", linux.net_devices().is_some()),
+        ("linux.timeOffsets", linux.time_offsets().is_some()),
+        (
+            "linux.mountLabel",
+            linux.mount_label().as_ref().is_some_and(|l| !l.is_empty()),
+        ),
+    ] {
+        if set {
+            return Err(bad(field, "not supported by corral yet: remove it".into()));
+        }
+    }
+    Ok(())
+}
+
+fn validate_sysctl(
+    key: &str,
+    types: &HashSet<LinuxNamespaceType>,
+    bad: &Bad,
+) -> Result<(), SpecError> {
+    let field = format!("linux.sysctl.{key}");
+    if key.contains('/') || key.split('.').any(|p| p.is_empty() || p == "..") {
+        return Err(bad(&field, "not a sysctl name".into()));
+    }
+    let ipc = key.starts_with("fs.mqueue.")
+        || [
+            "kernel.msgmax",
+            "kernel.msgmnb",
+            "kernel.msgmni",
+            "kernel.sem",
+        ]
+        .contains(&key)
+        || key.starts_with("kernel.shm");
+    let needed = if ipc {
+        LinuxNamespaceType::Ipc
+    } else if key.starts_with("net.") {
+        LinuxNamespaceType::Network
+    } else if key == "kernel.hostname" || key == "kernel.domainname" {
+        LinuxNamespaceType::Uts
+    } else {
+        return Err(bad(
+            &field,
+            "not a namespaced sysctl: it would change the host".into(),
+        ));
+    };
+    if !types.contains(&needed) {
+        return Err(bad(
+            &field,
+            format!("needs a {needed} namespace in linux.namespaces"),
+        ));
+    }
+    Ok(())
+}
+
+fn validate_hooks(spec: &Spec, bad: &Bad) -> Result<(), SpecError> {
+    let Some(hooks) = spec.hooks() else {
+        return Ok(());
+    };
+    let lists = [
+        ("prestart", hooks.prestart()),
+        ("createRuntime", hooks.create_runtime()),
+        ("createContainer", hooks.create_container()),
+        ("startContainer", hooks.start_container()),
+        ("poststart", hooks.poststart()),
+        ("poststop", hooks.poststop()),
+    ];
+    for (name, list) in lists {
+        for (i, hook) in list.iter().flatten().enumerate() {
+            if !hook.path().is_absolute() {
+                return Err(bad(
+                    &format!("hooks.{name}[{i}].path"),
+                    format!("{} is not an absolute path", hook.path().display()),
+                ));
+            }
+            if hook.timeout().is_some_and(|t| t <= 0) {
+                return Err(bad(
+                    &format!("hooks.{name}[{i}].timeout"),
+                    "must be a positive number of seconds".into(),
+                ));
+            }
+        }
+    }
+    Ok(())
+}

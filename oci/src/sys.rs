@@ -1,0 +1,95 @@
+//! The syscall seam: thin, typed wrappers over the raw Linux calls the
+//! runtime makes that libc does not wrap (clone3, pidfd_*, pivot_root), plus
+//! errno helpers. Everything here is safe to call in a freshly cloned child:
+//! no allocation, no locks.
+
+use std::os::fd::RawFd;
+
+/// The last OS error number.
+pub fn errno() -> i32 {
+    std::io::Error::last_os_error()
+        .raw_os_error()
+        .unwrap_or(libc::EIO)
+}
+
+/// `struct clone_args` of clone3(2), version 2 (with cgroup).
+#[repr(C)]
+#[derive(Debug, Default)]
+pub struct CloneArgs {
+    pub flags: u64,
+    pub pidfd: u64,
+    pub child_tid: u64,
+    pub parent_tid: u64,
+    pub exit_signal: u64,
+    pub stack: u64,
+    pub stack_size: u64,
+    pub tls: u64,
+    pub set_tid: u64,
+    pub set_tid_size: u64,
+    pub cgroup: u64,
+}
+
+/// `CLONE_INTO_CGROUP` (Linux 5.7).
+pub const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+
+/// Forks the calling process the way clone3(2) does with no stack: the child
+/// continues on a copy-on-write copy of the caller's stack. Returns 0 in the
+/// child, the child's pid in the parent, or the errno.
+///
+/// # Safety
+/// In a multi-threaded caller the child may only make async-signal-safe
+/// calls (no allocation, no locks) until it execs or exits.
+pub unsafe fn clone3(args: &mut CloneArgs) -> Result<i32, i32> {
+    // SAFETY: args is a valid clone_args of the size passed; with no
+    // CLONE_VM and no stack, the kernel gives the child a copy of our memory.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_clone3,
+            args as *mut CloneArgs,
+            std::mem::size_of::<CloneArgs>(),
+        )
+    };
+    if ret < 0 {
+        Err(errno())
+    } else {
+        Ok(ret as i32)
+    }
+}
+
+/// pidfd_open(2).
+pub fn pidfd_open(pid: i32) -> Result<RawFd, i32> {
+    // SAFETY: plain syscall with integer arguments.
+    let ret = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if ret < 0 {
+        Err(errno())
+    } else {
+        Ok(ret as RawFd)
+    }
+}
+
+/// pidfd_send_signal(2).
+pub fn pidfd_send_signal(pidfd: RawFd, signal: i32) -> Result<(), i32> {
+    // SAFETY: a null siginfo is allowed; pidfd and signal are plain integers.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            pidfd,
+            signal,
+            std::ptr::null::<libc::siginfo_t>(),
+            0,
+        )
+    };
+    if ret < 0 { Err(errno()) } else { Ok(()) }
+}
+
+/// pivot_root(2) on NUL-terminated paths.
+pub fn pivot_root(new_root: &std::ffi::CStr, put_old: &std::ffi::CStr) -> Result<(), i32> {
+    // SAFETY: both pointers are valid NUL-terminated strings.
+    let ret = unsafe { libc::syscall(libc::SYS_pivot_root, new_root.as_ptr(), put_old.as_ptr()) };
+    if ret < 0 { Err(errno()) } else { Ok(()) }
+}
+
+/// Turns a libc return value into `Result`, taking errno on -1.
+pub fn check(ret: libc::c_int) -> Result<libc::c_int, i32> {
+    if ret == -1 { Err(errno()) } else { Ok(ret) }
+}

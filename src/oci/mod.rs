@@ -142,7 +142,7 @@ pub fn main(args: OciArgs) -> i32 {
     match dispatch(&args) {
         Ok(code) => code,
         Err(e) => {
-            logger.error(&format!("{e:#}"));
+            logger.error(&format!("{e}"));
             1
         }
     }

@@ -410,6 +410,19 @@ fn kill_each_pid_is_a_working_fallback() {
 }
 
 #[test]
+fn killing_the_hierarchy_root_is_refused() {
+    vm::require();
+    let top = FsDriver::new().open(Path::new("")).unwrap();
+    assert_eq!(top.path(), Path::new("/sys/fs/cgroup"));
+    let err = top.kill_all().unwrap_err();
+    assert!(matches!(err, CgroupError::HierarchyRoot { .. }), "{err}");
+    assert!(
+        top.stats().unwrap().cpu.usage_usec > 0,
+        "root stats still read"
+    );
+}
+
+#[test]
 fn destroy_removes_the_subtree_and_its_processes() {
     let root = Root::new("destroy");
     root.create("d/e/f", None);

@@ -172,6 +172,17 @@ pub enum CgroupError {
         usage: u64,
     },
 
+    /// Killing was asked of the hierarchy's root cgroup, which holds every
+    /// process of the machine.
+    #[error(
+        "refusing to kill every process in {path}: it is the root of the cgroup hierarchy \
+         (it has no cgroup.events); kill a child cgroup instead"
+    )]
+    HierarchyRoot {
+        /// The root cgroup directory.
+        path: PathBuf,
+    },
+
     /// Sending SIGKILL to a member process failed (other than it being gone).
     #[error("cgroup {cgroup}: kill(SIGKILL) of pid {pid} failed: {source}")]
     Kill {

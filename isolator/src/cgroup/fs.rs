@@ -24,10 +24,11 @@ use std::path::{Component, Path, PathBuf};
 /// The conventional mount point of the cgroup v2 hierarchy.
 pub const DEFAULT_ROOT: &str = "/sys/fs/cgroup";
 
-/// Controllers every new cgroup gets when its root offers them, so its
+/// Controllers every new cgroup gets when its root offers them: so its
 /// accounting files (memory.current, io.stat, pids.current, throttling in
-/// cpu.stat) exist even without limits.
-pub const DEFAULT_CONTROLLERS: [&str; 4] = ["cpu", "io", "memory", "pids"];
+/// cpu.stat) exist even without limits, and a live `apply` of any typed OCI
+/// field finds its controller enabled. rdma and misc are enabled on demand.
+pub const DEFAULT_CONTROLLERS: [&str; 6] = ["cpu", "cpuset", "hugetlb", "io", "memory", "pids"];
 
 /// Cgroups as directories under `root`.
 #[derive(Debug, Clone)]

@@ -144,7 +144,8 @@ impl Cgroup {
 
     /// SIGKILLs every process in the cgroup and below, through cgroup.kill
     /// (kernel 5.14+) or, without it, [`Cgroup::kill_each_pid`]. Returns once
-    /// the kill is sent; [`Cgroup::destroy`] also waits for the exits.
+    /// the kill is sent; [`Cgroup::destroy`] also waits for the exits. The
+    /// hierarchy's root cgroup is refused ([`CgroupError::HierarchyRoot`]).
     pub fn kill_all(&self) -> Result<(), CgroupError> {
         match files::write_raw(&self.path, "cgroup.kill", "1") {
             Ok(()) => Ok(()),
@@ -164,6 +165,11 @@ impl Cgroup {
     /// A pid can be reused between reading and killing it; cgroup.kill has
     /// no such race, which is why it comes first.
     pub fn kill_each_pid(&self) -> Result<(), CgroupError> {
+        if self.exists() && !self.path.join("cgroup.events").exists() {
+            return Err(CgroupError::HierarchyRoot {
+                path: self.path.clone(),
+            });
+        }
         let start = Instant::now();
         loop {
             let mut any = false;

@@ -78,6 +78,8 @@ pub struct Prepared {
     pub joins: Vec<(RawFd, i32)>,
     pub fork_after_setns: bool,
     pub new_cgroup_ns: bool,
+    /// A new user namespace: become its root once the maps are written.
+    pub new_user: bool,
     pub root: Option<PreparedRoot>,
     pub hostname: Option<CString>,
     pub domainname: Option<CString>,
@@ -177,6 +179,7 @@ impl Prepared {
             joins,
             fork_after_setns: plan.namespaces.fork_after_setns,
             new_cgroup_ns: plan.namespaces.new_cgroup_ns,
+            new_user: plan.namespaces.new_user,
             root,
             hostname: plan
                 .hostname

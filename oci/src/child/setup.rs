@@ -117,6 +117,17 @@ fn namespaces(p: &Prepared) -> Result<(), Failure> {
             return Err(Failure::now(Step::Setns, i));
         }
     }
+    if p.new_user {
+        // Our host ids are unmapped in the new namespace: become its root.
+        // SAFETY: plain integer arguments.
+        if unsafe { libc::setresgid(0, 0, 0) } == -1 {
+            return Err(Failure::now(Step::Setgid, 0));
+        }
+        // SAFETY: plain integer arguments.
+        if unsafe { libc::setresuid(0, 0, 0) } == -1 {
+            return Err(Failure::now(Step::Setuid, 0));
+        }
+    }
     if p.fork_after_setns {
         let mut args = sys::CloneArgs {
             exit_signal: libc::SIGCHLD as u64,

@@ -49,6 +49,12 @@ impl Runtime {
             .map(crate::seccomp::compile)
             .transpose()
             .map_err(|e| RuntimeError::Seccomp(e.to_string()))?;
+        if seccomp.as_ref().is_some_and(|p| p.listener().is_some()) {
+            return Err(RuntimeError::Unsupported(
+                "linux.seccomp: SCMP_ACT_NOTIFY (listenerPath) is not supported by the runtime yet"
+                    .into(),
+            ));
+        }
         self.store.claim(id)?;
         self.create_claimed(id, &bundle, &plan, seccomp, &host, opts)
             .inspect_err(|_| {

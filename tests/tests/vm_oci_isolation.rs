@@ -1,0 +1,191 @@
+//! What a container sees of the host, through `corral oci run` of a busybox
+//! bundle: its own pid, uts and mount namespaces, a read-only root, masked
+//! paths, the spec's capabilities, seccomp profile, user mapping, identity
+//! and rlimits. Runs inside the VM only.
+
+use corral_tests::bundle::TestBundle;
+use corral_tests::oci::Oci;
+use corral_tests::vm;
+use serde_json::json;
+
+/// Runs `args` in a fresh container (after `edit` of the spec); returns
+/// (exit code, stdout, stderr).
+fn run(
+    name: &str,
+    args: &[&str],
+    edit: impl FnOnce(&mut serde_json::Value),
+) -> (i32, String, String) {
+    vm::require();
+    let oci = Oci::new(name);
+    let mut b = TestBundle::busybox(name, args);
+    b.edit(edit);
+    let out = oci.run(&["run", "--bundle", b.dir().to_str().unwrap(), name]);
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn with_tmp(s: &mut serde_json::Value) {
+    s["mounts"].as_array_mut().unwrap().push(json!({
+        "destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev"]
+    }));
+}
+
+#[test]
+fn pid_namespace_shows_only_the_container() {
+    let (code, out, err) = run(
+        "pidns",
+        &["sh", "-c", "echo $$; ls /proc | grep -c '^[0-9]'"],
+        |_| {},
+    );
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "1", "the init is not pid 1: {out}");
+    let count: u32 = lines[1].parse().unwrap();
+    assert!(
+        count <= 4,
+        "{count} processes visible: host processes leak in"
+    );
+}
+
+#[test]
+fn hostname_is_the_specs() {
+    let (code, out, err) = run("uts", &["hostname"], |_| {});
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), "corral-test");
+}
+
+#[test]
+fn host_mounts_are_invisible_and_the_root_is_read_only() {
+    let (code, out, err) = run("mnt", &["sh", "-c", "cat /proc/mounts; touch /x"], |_| {});
+    assert_ne!(code, 0, "touch on a read-only root succeeded");
+    assert!(err.contains("Read-only file system"), "{err}");
+    assert!(!out.contains("9p"), "host root visible:\n{out}");
+    assert!(!out.contains("corral-disk"), "host mounts visible:\n{out}");
+    assert!(out.contains(" /proc proc "), "{out}");
+    assert!(
+        out.contains(" /proc/sys proc ro,"),
+        "/proc/sys not read-only:\n{out}"
+    );
+}
+
+#[test]
+fn masked_paths_read_empty() {
+    let (code, out, err) = run(
+        "masked",
+        &["sh", "-c", "cat /proc/keys /proc/timer_list | wc -c"],
+        |_| {},
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), "0");
+}
+
+#[test]
+fn dropped_capability_makes_a_privileged_op_fail() {
+    let (code, _, err) = run("nocap", &["hostname", "changed"], |_| {});
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("Operation not permitted") || err.contains("not permitted"),
+        "{err}"
+    );
+    let (code, out, err) = run("cap", &["sh", "-c", "hostname changed && hostname"], |s| {
+        for set in ["bounding", "effective", "permitted"] {
+            s["process"]["capabilities"][set]
+                .as_array_mut()
+                .unwrap()
+                .push("CAP_SYS_ADMIN".into());
+        }
+    });
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), "changed");
+}
+
+#[test]
+fn capability_sets_and_no_new_privs_are_the_specs() {
+    let (code, out, err) = run(
+        "capsets",
+        &[
+            "grep",
+            "-E",
+            "^(CapBnd|CapEff|NoNewPrivs)",
+            "/proc/self/status",
+        ],
+        |_| {},
+    );
+    assert_eq!(code, 0, "{err}");
+    // CAP_AUDIT_WRITE (29), CAP_KILL (5), CAP_NET_BIND_SERVICE (10).
+    assert!(out.contains("CapBnd:\t0000000020000420"), "{out}");
+    assert!(out.contains("CapEff:\t0000000020000420"), "{out}");
+    assert!(out.contains("NoNewPrivs:\t1"), "{out}");
+}
+
+#[test]
+fn seccomp_blocks_a_syscall_with_the_profiles_errno() {
+    let (code, _, err) = run("seccomp", &["mkdir", "/tmp/x"], |s| {
+        with_tmp(s);
+        s["linux"]["seccomp"] = json!({
+            "defaultAction": "SCMP_ACT_ALLOW",
+            "architectures": ["SCMP_ARCH_X86_64"],
+            "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 95}]
+        });
+    });
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("not supported"),
+        "mkdir did not fail with EOPNOTSUPP: {err}"
+    );
+    let (code, _, err) = run("noseccomp", &["mkdir", "/tmp/x"], with_tmp);
+    assert_eq!(code, 0, "without the profile mkdir works: {err}");
+}
+
+#[test]
+fn user_namespace_maps_root_to_an_unprivileged_host_range() {
+    let (code, out, err) = run(
+        "userns",
+        &[
+            "sh",
+            "-c",
+            "id -u; cat /proc/self/uid_map /proc/self/gid_map",
+        ],
+        |s| {
+            s["linux"]["namespaces"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!({"type": "user"}));
+            s["linux"]["uidMappings"] =
+                json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+            s["linux"]["gidMappings"] =
+                json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+        },
+    );
+    assert_eq!(code, 0, "{err}");
+    let words: Vec<&str> = out.split_whitespace().collect();
+    assert_eq!(
+        words,
+        ["0", "0", "100000", "65536", "0", "100000", "65536"],
+        "{out}"
+    );
+}
+
+#[test]
+fn user_groups_cwd_env_and_rlimits_are_the_specs() {
+    let (code, out, err) = run(
+        "identity",
+        &["sh", "-c", "id -u; id -g; id -G; pwd; echo $FOO; ulimit -n"],
+        |s| {
+            with_tmp(s);
+            s["process"]["user"] = json!({"uid": 1000, "gid": 1000, "additionalGids": [2000]});
+            s["process"]["cwd"] = "/tmp/work".into();
+            s["process"]["env"] = json!(["PATH=/bin", "FOO=bar"]);
+            s["process"]["rlimits"] = json!([{"type": "RLIMIT_NOFILE", "soft": 256, "hard": 512}]);
+        },
+    );
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "1000");
+    assert_eq!(lines[1], "1000");
+    assert!(lines[2].split(' ').any(|g| g == "2000"), "{out}");
+    assert_eq!(&lines[3..], ["/tmp/work", "bar", "256"], "{out}");
+}

@@ -2,6 +2,7 @@
 //! runc's verbs, flags, output formats and exit codes, so the OCI
 //! runtime-tools suite, podman or containerd's runc shim can drive it.
 
+mod exec;
 mod log;
 mod output;
 mod run;
@@ -94,6 +95,8 @@ enum Verb {
         #[arg(long)]
         keep: bool,
     },
+    /// Run another process in a running container.
+    Exec(exec::ExecArgs),
     /// List containers.
     List {
         #[arg(long, short, default_value = "table")]
@@ -187,6 +190,7 @@ fn dispatch(args: &OciArgs) -> anyhow::Result<i32> {
             detach,
             keep,
         } => return run::run(&rt, create, *detach, *keep),
+        Verb::Exec(e) => return exec::exec(&rt, e),
         Verb::List { format, quiet } => output::list(&rt, *format, *quiet)?,
         Verb::Ps { format, id: i } => output::ps(&rt, &id(i)?, *format)?,
         Verb::Pause { id: i } => rt.pause(&id(i)?)?,

@@ -53,7 +53,7 @@ pub fn run(rt: &Runtime, c: &CreateArgs, detach: bool, keep: bool) -> anyhow::Re
 }
 
 /// Waits for `pid`, reaping any other orphan on the way; its exit code.
-fn wait(pid: i32) -> i32 {
+pub fn wait(pid: i32) -> i32 {
     loop {
         let mut status = 0;
         // SAFETY: status is a valid out-pointer.

@@ -291,3 +291,71 @@ fn unknown_ids_and_bad_ids_are_clear_errors() {
     let out = oci.run(&["state", "../etc"]);
     assert!(stderr(&out).contains("invalid"), "{}", stderr(&out));
 }
+
+#[test]
+fn exec_joins_the_running_container() {
+    vm::require();
+    let oci = Oci::new("exec");
+    let mut b = TestBundle::busybox("exec", &["sleep", "600"]);
+    b.edit(|s| {
+        s["linux"]["namespaces"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"type": "user"}));
+        s["linux"]["uidMappings"] = json!([{"containerID": 0, "hostID": 200000, "size": 65536}]);
+        s["linux"]["gidMappings"] = json!([{"containerID": 0, "hostID": 200000, "size": 65536}]);
+    });
+    oci.ok(&[
+        "run",
+        "--detach",
+        "--bundle",
+        b.dir().to_str().unwrap(),
+        "c8",
+    ]);
+    let out = oci.ok(&[
+        "exec",
+        "c8",
+        "sh",
+        "-c",
+        "echo $$; hostname; cat /proc/1/cmdline; echo; id -u; cat /proc/self/uid_map",
+    ]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_ne!(lines[0], "1", "{out}");
+    assert!(
+        lines[0].parse::<u32>().unwrap() < 100,
+        "not in the container's pid namespace: {out}"
+    );
+    assert_eq!(lines[1], "corral-test");
+    assert_eq!(lines[2], "sleep\x00600\x00", "{out:?}");
+    assert_eq!(lines[3], "0");
+    assert_eq!(
+        lines[4].split_whitespace().collect::<Vec<_>>(),
+        ["0", "200000", "65536"]
+    );
+
+    let code = oci.run(&["exec", "c8", "sh", "-c", "exit 4"]).status.code();
+    assert_eq!(code, Some(4));
+    oci.ok(&["exec", "--detach", "c8", "sleep", "60"]);
+    let ps: Vec<i32> = serde_json::from_str(&oci.ok(&["ps", "--format", "json", "c8"])).unwrap();
+    assert_eq!(
+        ps.len(),
+        2,
+        "exec'd process not in the container's cgroup: {ps:?}"
+    );
+    let missing = oci.run(&["exec", "c8", "no-such-thing"]);
+    assert!(!missing.status.success());
+    assert!(
+        stderr(&missing).contains("no-such-thing"),
+        "{}",
+        stderr(&missing)
+    );
+
+    oci.ok(&["kill", "c8", "KILL"]);
+    wait_status(&oci, "c8", "stopped");
+    let late = oci.run(&["exec", "c8", "true"]);
+    assert!(
+        stderr(&late).contains("container c8 is stopped"),
+        "{}",
+        stderr(&late)
+    );
+}

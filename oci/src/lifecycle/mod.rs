@@ -7,12 +7,14 @@ mod control;
 mod create;
 mod delete;
 mod error;
+mod exec;
 mod kill;
 mod start;
 mod state;
 
 pub use create::CreateOptions;
 pub use error::RuntimeError;
+pub use exec::{Execed, exec_bundle};
 
 use crate::id::ContainerId;
 use crate::state::{State, StateStore};

@@ -65,6 +65,8 @@ pub struct LaunchRequest<'a> {
     pub seccomp: Option<SeccompProgram>,
     /// The socket `start` connects to; None to exec right after setup.
     pub start_listener: Option<&'a OwnedFd>,
+    /// Connected to the caller's console socket, when process.terminal is set.
+    pub console: Option<&'a OwnedFd>,
     /// /proc/sys/kernel/cap_last_cap.
     pub last_cap: u32,
     /// Runs once the namespaces exist, before the child touches its root
@@ -85,7 +87,7 @@ impl std::fmt::Debug for LaunchRequest<'_> {
 pub fn launch(req: &LaunchRequest) -> Result<Launched, LaunchError> {
     let joins = open_joins(req.plan)?;
     let (parent_end, child_end) = socketpair()?;
-    let prepared = Prepared::new(
+    let mut prepared = Prepared::new(
         req.plan,
         child_end.as_raw_fd(),
         req.start_listener.map(|l| l.as_raw_fd()),
@@ -94,6 +96,7 @@ pub fn launch(req: &LaunchRequest) -> Result<Launched, LaunchError> {
         req.seccomp.clone(),
         req.last_cap,
     )?;
+    prepared.console = req.console.map(|c| c.as_raw_fd());
     let cgroup = File::open(req.cgroup_dir).map_err(|e| LaunchError::Cgroup {
         path: req.cgroup_dir.to_path_buf(),
         message: e.to_string(),

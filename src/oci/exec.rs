@@ -20,7 +20,7 @@ pub struct ExecArgs {
     /// Write the process's pid to this file.
     #[arg(long)]
     pid_file: Option<PathBuf>,
-    /// Allocate a terminal (not supported yet).
+    /// Allocate a terminal (needs --console-socket).
     #[arg(long, short)]
     tty: bool,
     /// Unix socket for the terminal's master fd.
@@ -103,16 +103,12 @@ fn process(rt: &Runtime, a: &ExecArgs) -> anyhow::Result<Process> {
 }
 
 pub fn exec(rt: &Runtime, a: &ExecArgs) -> anyhow::Result<i32> {
-    anyhow::ensure!(
-        !a.tty && a.console_socket.is_none(),
-        "exec --tty is not supported by corral yet"
-    );
     let p = process(rt, a)?;
     if !a.detach {
         // SAFETY: plain prctl with integer arguments.
         unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
     }
-    let started = rt.exec(&id(&a.id)?, p)?;
+    let started = rt.exec(&id(&a.id)?, p, a.console_socket.as_deref())?;
     if let Some(f) = &a.pid_file {
         std::fs::write(f, started.pid.to_string())
             .map_err(|e| anyhow::anyhow!("writing pid file {}: {e}", f.display()))?;

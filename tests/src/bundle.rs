@@ -5,10 +5,10 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 /// Applets linked in the test rootfs's /bin.
-const APPLETS: [&str; 34] = [
+const APPLETS: [&str; 36] = [
     "sh", "echo", "cat", "true", "false", "sleep", "hostname", "id", "ls", "mkdir", "dd", "grep",
     "wc", "seq", "ps", "mount", "head", "touch", "env", "pwd", "test", "kill", "readlink", "stat",
-    "timeout", "yes", "rm", "ln", "sync", "unshare", "whoami", "uname", "awk", "tr",
+    "timeout", "yes", "rm", "ln", "sync", "unshare", "whoami", "uname", "awk", "tr", "tty", "stty",
 ];
 
 /// A bundle folder with a busybox rootfs and an editable spec.

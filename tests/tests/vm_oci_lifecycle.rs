@@ -359,3 +359,51 @@ fn exec_joins_the_running_container() {
         stderr(&late)
     );
 }
+
+#[test]
+fn terminal_master_goes_to_the_console_socket() {
+    use std::io::Read;
+    use std::os::fd::AsFd;
+    vm::require();
+    let oci = Oci::new("tty");
+    let mut b = TestBundle::busybox("tty", &["sh", "-c", "tty; stty size; echo hi"]);
+    b.edit(|s| {
+        s["process"]["terminal"] = true.into();
+        s["process"]["consoleSize"] = json!({"height": 30, "width": 100});
+    });
+    let sock = b.dir().join("console.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+    let mut child = oci
+        .cmd(&[
+            "run",
+            "--console-socket",
+            sock.to_str().unwrap(),
+            "--bundle",
+            b.dir().to_str().unwrap(),
+            "c9",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (conn, _) = listener.accept().unwrap();
+    let mut name = [0u8; 64];
+    let (n, master) = corral_oci::seccomp::recv_fd(conn.as_fd(), &mut name).unwrap();
+    assert_eq!(&name[..n], b"/dev/ptmx");
+    let mut master = std::fs::File::from(master);
+    let mut text = Vec::new();
+    // Reading the master ends with EIO once the container side closes.
+    let _ = master.read_to_end(&mut text);
+    let status = child.wait().unwrap();
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(status.success(), "{err}");
+    let text = String::from_utf8_lossy(&text);
+    let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    assert_eq!(lines, ["/dev/pts/0", "30 100", "hi"], "{text:?}");
+}

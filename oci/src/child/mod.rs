@@ -4,6 +4,7 @@
 //! syscalls on that data — no allocation, no locks — which is what makes a
 //! clone from a multi-threaded process (the agent) safe.
 
+mod console;
 mod identity;
 pub mod report;
 mod rootfs;
@@ -74,6 +75,10 @@ pub struct Prepared {
     pub sync: RawFd,
     /// Listening socket `start` connects to; None to run right away.
     pub start_listener: Option<RawFd>,
+    /// Connected console socket: the child makes a pty and sends its master.
+    pub console: Option<RawFd>,
+    /// process.consoleSize as (rows, columns).
+    pub console_size: Option<(u16, u16)>,
     /// (namespace fd, CLONE_NEW*) to setns, in order.
     pub joins: Vec<(RawFd, i32)>,
     pub fork_after_setns: bool,
@@ -176,6 +181,8 @@ impl Prepared {
         Ok(Prepared {
             sync,
             start_listener,
+            console: None,
+            console_size: plan.console_size,
             joins,
             fork_after_setns: plan.namespaces.fork_after_setns,
             new_cgroup_ns: plan.namespaces.new_cgroup_ns,

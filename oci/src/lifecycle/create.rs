@@ -96,7 +96,7 @@ impl Runtime {
             .driver
             .create(&relative, linux.resources().as_ref())
             .map_err(|e| RuntimeError::Cgroup(e.to_string()))?;
-        let launched = self.listen_and_launch(id, &state, plan, seccomp, host, cgroup.path());
+        let launched = self.listen_and_launch(id, &state, plan, seccomp, host, cgroup.path(), opts);
         let launched = match launched {
             Ok(l) => l,
             Err(e) => {
@@ -129,10 +129,12 @@ impl Runtime {
         seccomp: Option<crate::seccomp::SeccompProgram>,
         host: &HostFacts,
         cgroup_dir: &Path,
+        opts: &CreateOptions,
     ) -> Result<launch::Launched, RuntimeError> {
         let sock = self.start_socket(id);
         let listener = bind_short(&sock)?;
         let listener = OwnedFd::from(listener);
+        let console = super::console_socket(plan.terminal, opts.console_socket.as_deref())?;
         let hooks = state.hooks.clone().unwrap_or_default();
         let before_go = |pid: i32| -> Result<(), LaunchError> {
             let mut s = state.clone();
@@ -152,6 +154,7 @@ impl Runtime {
             cgroup_dir,
             seccomp,
             start_listener: Some(&listener),
+            console: console.as_ref(),
             last_cap: host.last_cap,
             before_go: &before_go,
         };
@@ -188,11 +191,10 @@ fn check_supported(
     plan: &LaunchPlan,
     opts: &CreateOptions,
 ) -> Result<(), RuntimeError> {
-    if plan.terminal {
-        return Err(RuntimeError::Unsupported(match &opts.console_socket {
-            None => "process.terminal is true: pass --console-socket, or set it to false".into(),
-            Some(_) => "process.terminal is not supported by corral yet: set it to false".into(),
-        }));
+    if plan.terminal && opts.console_socket.is_none() {
+        return Err(RuntimeError::Unsupported(
+            "process.terminal is true: pass --console-socket, or set it to false".into(),
+        ));
     }
     if let Some(h) = bundle.spec.hooks() {
         for (name, list) in [

@@ -63,7 +63,12 @@ pub fn exec_bundle(mut bundle: Bundle, process: Process, init_pid: i32) -> Bundl
 impl Runtime {
     /// Starts `process` inside running container `id`; returns once it has
     /// exec'd (or with the reason it could not).
-    pub fn exec(&self, id: &ContainerId, process: Process) -> Result<Execed, RuntimeError> {
+    pub fn exec(
+        &self,
+        id: &ContainerId,
+        process: Process,
+        console_socket: Option<&std::path::Path>,
+    ) -> Result<Execed, RuntimeError> {
         let state = self.load(id)?;
         let status = self.observe(&state);
         if status != Status::Running {
@@ -73,11 +78,7 @@ impl Runtime {
                 what: "processes can only be exec'd in a running container",
             });
         }
-        if process.terminal().unwrap_or(false) {
-            return Err(RuntimeError::Unsupported(
-                "exec with a terminal is not supported by corral yet".into(),
-            ));
-        }
+        let console = super::console_socket(process.terminal().unwrap_or(false), console_socket)?;
         if process.args().as_ref().is_none_or(|a| a.is_empty()) {
             return Err(RuntimeError::Unsupported("exec: no command given".into()));
         }
@@ -100,6 +101,7 @@ impl Runtime {
             cgroup_dir: &state.cgroup_path,
             seccomp,
             start_listener: None,
+            console: console.as_ref(),
             last_cap: host.last_cap,
             before_go: &|_| Ok(()),
         };

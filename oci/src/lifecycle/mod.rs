@@ -82,6 +82,25 @@ pub fn cgroup_relative(spec_path: Option<&Path>, id: &ContainerId) -> PathBuf {
     }
 }
 
+/// Connects to the console socket when the process wants a terminal.
+pub(crate) fn console_socket(
+    terminal: bool,
+    path: Option<&Path>,
+) -> Result<Option<std::os::fd::OwnedFd>, RuntimeError> {
+    match (terminal, path) {
+        (true, Some(p)) => std::os::unix::net::UnixStream::connect(p)
+            .map(|s| Some(s.into()))
+            .map_err(RuntimeError::io(format!(
+                "connecting to console socket {}",
+                p.display()
+            ))),
+        (true, None) => Err(RuntimeError::Unsupported(
+            "process.terminal is true: pass --console-socket".into(),
+        )),
+        (false, _) => Ok(None),
+    }
+}
+
 /// /proc/sys/kernel/cap_last_cap, or 40 (Linux 5.9+) if unreadable.
 pub fn last_cap() -> u32 {
     std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")

@@ -77,6 +77,8 @@ pub struct LaunchPlan {
     /// Paths to try with execve, in order (PATH search done up front).
     pub exec_candidates: Vec<PathBuf>,
     pub terminal: bool,
+    /// process.consoleSize as (rows, columns).
+    pub console_size: Option<(u16, u16)>,
 }
 
 /// What the plan needs to know about the host.
@@ -157,6 +159,10 @@ pub fn plan(
         args,
         env,
         terminal: process.terminal().unwrap_or(false),
+        console_size: process.console_size().map(|b| {
+            let clamp = |v: u64| v.min(u64::from(u16::MAX)) as u16;
+            (clamp(b.height()), clamp(b.width()))
+        }),
         namespaces: ns,
     })
 }

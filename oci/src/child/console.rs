@@ -44,13 +44,10 @@ pub fn setup(socket: RawFd, size: Option<(u16, u16)>) -> Result<(), Failure> {
         // SAFETY: peer is a tty; ws is a valid winsize.
         sys::check(unsafe { libc::ioctl(peer, libc::TIOCSWINSZ, &ws) }).map_err(err(3))?;
     }
-    // SAFETY: socket and master stay open for the duration of the call.
-    let (s, m) = unsafe {
-        (
-            BorrowedFd::borrow_raw(socket),
-            BorrowedFd::borrow_raw(master),
-        )
-    };
+    // SAFETY: socket stays open for the duration of the call.
+    let s = unsafe { BorrowedFd::borrow_raw(socket) };
+    // SAFETY: master stays open for the duration of the call.
+    let m = unsafe { BorrowedFd::borrow_raw(master) };
     crate::seccomp::send_fd(s, m, b"/dev/ptmx").map_err(err(4))?;
     // SAFETY: both fds are ours and no longer needed.
     unsafe { libc::close(master) };

@@ -56,7 +56,7 @@ impl Runtime {
             ));
         }
         self.store.claim(id)?;
-        self.create_claimed(id, &bundle, &plan, seccomp, &host, opts)
+        self.create_claimed(id, &bundle, &plan, seccomp, opts)
             .inspect_err(|_| {
                 let _ = self.store.remove(id);
             })
@@ -68,7 +68,6 @@ impl Runtime {
         bundle: &Bundle,
         plan: &LaunchPlan,
         seccomp: Option<crate::seccomp::SeccompProgram>,
-        host: &HostFacts,
         opts: &CreateOptions,
     ) -> Result<State, RuntimeError> {
         let linux = bundle.spec.linux().clone().unwrap_or_default();
@@ -96,7 +95,7 @@ impl Runtime {
             .driver
             .create(&relative, linux.resources().as_ref())
             .map_err(|e| RuntimeError::Cgroup(e.to_string()))?;
-        let launched = self.listen_and_launch(id, &state, plan, seccomp, host, cgroup.path(), opts);
+        let launched = self.listen_and_launch(id, &state, plan, seccomp, cgroup.path(), opts);
         let launched = match launched {
             Ok(l) => l,
             Err(e) => {
@@ -127,7 +126,6 @@ impl Runtime {
         state: &State,
         plan: &LaunchPlan,
         seccomp: Option<crate::seccomp::SeccompProgram>,
-        host: &HostFacts,
         cgroup_dir: &Path,
         opts: &CreateOptions,
     ) -> Result<launch::Launched, RuntimeError> {
@@ -155,7 +153,7 @@ impl Runtime {
             seccomp,
             start_listener: Some(&listener),
             console: console.as_ref(),
-            last_cap: host.last_cap,
+            last_cap: last_cap(),
             before_go: &before_go,
         };
         Ok(launch::launch(&req)?)

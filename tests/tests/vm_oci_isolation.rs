@@ -189,3 +189,45 @@ fn user_groups_cwd_env_and_rlimits_are_the_specs() {
     assert!(lines[2].split(' ').any(|g| g == "2000"), "{out}");
     assert_eq!(&lines[3..], ["/tmp/work", "bar", "256"], "{out}");
 }
+
+#[test]
+fn a_container_cannot_reach_the_runtime_binary_through_proc() {
+    // CVE-2019-5736: a process sharing the pid namespace of a container whose
+    // init is still the runtime (created, not started) must not be able to
+    // open that init's /proc/PID/exe.
+    vm::require();
+    let oci = Oci::new("exe");
+    let waiting = TestBundle::busybox("exe-init", &["true"]);
+    oci.ok(&[
+        "create",
+        "--bundle",
+        waiting.dir().to_str().unwrap(),
+        "exe-init",
+    ]);
+    let state: serde_json::Value = serde_json::from_str(&oci.ok(&["state", "exe-init"])).unwrap();
+    let pid = state["pid"].as_i64().unwrap();
+    let mut b = TestBundle::busybox(
+        "exe-peek",
+        &[
+            "sh",
+            "-c",
+            "readlink /proc/1/exe; cat /proc/1/exe > /dev/null",
+        ],
+    );
+    b.edit(|s| {
+        for ns in s["linux"]["namespaces"].as_array_mut().unwrap() {
+            if ns["type"] == "pid" {
+                ns["path"] = format!("/proc/{pid}/ns/pid").into();
+            }
+        }
+    });
+    let out = oci.run(&["run", "--bundle", b.dir().to_str().unwrap(), "exe-peek"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stdout.contains("corral"),
+        "the runtime binary is visible: {stdout}"
+    );
+    assert!(stderr.contains("Permission denied"), "{stderr}");
+    oci.ok(&["delete", "--force", "exe-init"]);
+}

@@ -37,6 +37,16 @@ fn wrap(fd: RawFd) -> impl Fn(Failure) -> (Failure, RawFd) {
 fn setup(p: &Prepared) -> Result<Never, (Failure, RawFd)> {
     let on_sync = wrap(p.sync);
     reset_signals();
+    if !p.new_user && !p.joins.iter().any(|&(_, t)| t == libc::CLONE_NEWUSER) {
+        // Until it execs, this process is the runtime binary. Non-dumpable,
+        // processes of the container cannot open its /proc/PID/exe to
+        // overwrite the runtime (CVE-2019-5736); execve makes the user's
+        // program dumpable again. (In a user namespace the container's root
+        // is not the host's root, and the flag would lock the child out of
+        // its own /proc files.)
+        // SAFETY: prctl with integer arguments.
+        unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) };
+    }
     match report::recv(p.sync) {
         Some(r) if r.tag == report::TAG_GO => {}
         _ => {

@@ -70,8 +70,9 @@ pub struct LaunchRequest<'a> {
     /// /proc/sys/kernel/cap_last_cap.
     pub last_cap: u32,
     /// Runs once the namespaces exist, before the child touches its root
-    /// (prestart and createRuntime hooks); gets the init's pid.
-    pub before_go: &'a dyn Fn(i32) -> Result<(), LaunchError>,
+    /// (prestart and createRuntime hooks); gets the init's pid and returns
+    /// the state JSON the in-container hooks read on stdin.
+    pub before_go: &'a dyn Fn(i32) -> Result<Vec<u8>, LaunchError>,
 }
 
 impl std::fmt::Debug for LaunchRequest<'_> {
@@ -97,6 +98,8 @@ pub fn launch(req: &LaunchRequest) -> Result<Launched, LaunchError> {
         req.last_cap,
     )?;
     prepared.console = req.console.map(|c| c.as_raw_fd());
+    let hook_state = hook_memfd(req.plan)?;
+    prepared.hook_state = hook_state.as_ref().map_or(-1, |f| f.as_raw_fd());
     let cgroup = File::open(req.cgroup_dir).map_err(|e| LaunchError::Cgroup {
         path: req.cgroup_dir.to_path_buf(),
         message: e.to_string(),
@@ -116,7 +119,12 @@ pub fn launch(req: &LaunchRequest) -> Result<Launched, LaunchError> {
     if req.plan.namespaces.new_user {
         write_maps(pid, req.plan)?;
     }
-    (req.before_go)(pid)?;
+    let state_json = (req.before_go)(pid)?;
+    if let Some(f) = &hook_state {
+        use std::os::unix::fs::FileExt;
+        f.write_all_at(&state_json, 0)
+            .map_err(|e| LaunchError::Hook(format!("writing the hooks' state: {e}")))?;
+    }
     report::send(
         parent_end.as_raw_fd(),
         Report {
@@ -206,6 +214,15 @@ pub fn child_error(plan: &LaunchPlan, r: Report) -> LaunchError {
             crate::plan::caps::NAMES.get(i).map(|n| format!("CAP_{n}"))
         }
         s if s == S::Cwd as u32 => Some(plan.cwd.display().to_string()),
+        s if s == S::CreateContainerHook as u32 || s == S::StartContainerHook as u32 => {
+            let (name, list) = if s == S::CreateContainerHook as u32 {
+                ("createContainer", &plan.create_container_hooks)
+            } else {
+                ("startContainer", &plan.start_container_hooks)
+            };
+            list.get(i)
+                .map(|h| format!("hooks.{name}[{i}] ({})", h.path().display()))
+        }
         s if s == S::Exec as u32 => Some(
             plan.exec_candidates
                 .get(i)
@@ -214,10 +231,15 @@ pub fn child_error(plan: &LaunchPlan, r: Report) -> LaunchError {
         ),
         _ => None,
     };
+    let source = match r.value {
+        -255 => std::io::Error::other("timed out and was killed"),
+        v if v < 0 => std::io::Error::other(format!("exited with status {}", -v)),
+        v => std::io::Error::from_raw_os_error(v),
+    };
     LaunchError::Child {
         step,
         item: item.map(|s| format!(" {s}")).unwrap_or_default(),
-        source: std::io::Error::from_raw_os_error(r.value),
+        source,
     }
 }
 
@@ -241,6 +263,23 @@ fn reap(pid: i32) {
     // SAFETY: status is a valid out-pointer. A grandchild that is not ours
     // makes waitpid fail with ECHILD, which is fine.
     unsafe { libc::waitpid(pid, &mut status, libc::__WALL) };
+}
+
+/// A memfd for the state JSON of createContainer/startContainer hooks.
+fn hook_memfd(plan: &LaunchPlan) -> Result<Option<File>, LaunchError> {
+    if plan.create_container_hooks.is_empty() && plan.start_container_hooks.is_empty() {
+        return Ok(None);
+    }
+    // SAFETY: a valid name and flags.
+    let fd = unsafe { libc::memfd_create(c"corral-hook-state".as_ptr(), libc::MFD_CLOEXEC) };
+    if fd < 0 {
+        return Err(LaunchError::Hook(format!(
+            "memfd for the hooks' state: {}",
+            std::io::Error::last_os_error()
+        )));
+    }
+    // SAFETY: fd is a fresh memfd we own.
+    Ok(Some(unsafe { File::from_raw_fd(fd) }))
 }
 
 fn open_joins(plan: &LaunchPlan) -> Result<Vec<(OwnedFd, i32)>, LaunchError> {

@@ -162,7 +162,7 @@ pub fn features() -> String {
     serde_json::json!({
         "ociVersionMin": "1.0.0",
         "ociVersionMax": "1.2.0",
-        "hooks": ["prestart", "createRuntime", "poststart", "poststop"],
+        "hooks": ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"],
         "mountOptions": ["async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec",
             "iversion", "lazytime", "loud", "mand", "noatime", "nodev", "nodiratime", "noexec",
             "noiversion", "nolazytime", "nomand", "norelatime", "nosuid", "private", "rbind",

@@ -166,30 +166,49 @@ fn hooks_run_in_order_with_the_state_on_stdin() {
     let oci = Oci::new("hooks");
     let mut b = TestBundle::busybox("hooks", &["true"]);
     let log = b.dir().join("hooks.log");
-    let hook = |name: &str| {
+    let hook_to = |name: &str, log: &str| {
         json!({"path": "/bin/sh", "args": ["sh", "-c",
-            format!("read -r s; echo \"{name} $s\" >> {}", log.display())]})
+            format!("read -r s; echo \"{name} $(hostname) $s\" >> {log}")]})
     };
+    let host_log = log.display().to_string();
+    let hook = |name: &str| hook_to(name, &host_log);
+    let dir = b.dir().display().to_string();
     b.edit(|s| {
+        // startContainer runs after the pivot: it reaches the log through a bind.
+        s["mounts"].as_array_mut().unwrap().push(json!({
+            "destination": "/log", "type": "bind", "source": dir, "options": ["rbind", "rw"]
+        }));
         s["hooks"] = json!({
             "prestart": [hook("prestart")],
             "createRuntime": [hook("createRuntime")],
+            "createContainer": [hook("createContainer")],
+            "startContainer": [hook_to("startContainer", "/log/hooks.log")],
             "poststart": [hook("poststart")],
             "poststop": [hook("poststop")],
         })
     });
     oci.ok(&["run", "--bundle", b.dir().to_str().unwrap(), "c3"]);
     let text = std::fs::read_to_string(&log).unwrap();
-    let names: Vec<&str> = text.lines().map(|l| l.split(' ').next().unwrap()).collect();
+    let fields: Vec<Vec<&str>> = text.lines().map(|l| l.splitn(3, ' ').collect()).collect();
+    let names: Vec<&str> = fields.iter().map(|f| f[0]).collect();
     assert_eq!(
         names,
-        ["prestart", "createRuntime", "poststart", "poststop"],
+        [
+            "prestart",
+            "createRuntime",
+            "createContainer",
+            "startContainer",
+            "poststart",
+            "poststop"
+        ],
         "{text}"
     );
-    for line in text.lines() {
-        let state: serde_json::Value =
-            serde_json::from_str(line.split_once(' ').unwrap().1).unwrap();
-        assert_eq!(state["id"], "c3", "{line}");
+    // The in-container hooks see the container's hostname, the others the host's.
+    let hosts: Vec<bool> = fields.iter().map(|f| f[1] == "corral-test").collect();
+    assert_eq!(hosts, [false, false, true, true, false, false], "{text}");
+    for f in &fields {
+        let state: serde_json::Value = serde_json::from_str(f[2]).unwrap();
+        assert_eq!(state["id"], "c3", "{text}");
     }
     assert!(
         text.lines()
@@ -198,6 +217,25 @@ fn hooks_run_in_order_with_the_state_on_stdin() {
             .contains("\"status\":\"creating\""),
         "{text}"
     );
+}
+
+#[test]
+fn failed_in_container_hook_names_it_and_leaves_nothing() {
+    vm::require();
+    let oci = Oci::new("badcchook");
+    let mut b = TestBundle::busybox("badcchook", &["true"]);
+    b.edit(|s| {
+        s["hooks"] =
+            json!({"createContainer": [{"path": "/bin/sh", "args": ["sh", "-c", "exit 9"]}]})
+    });
+    let out = oci.run(&["create", "--bundle", b.dir().to_str().unwrap(), "c4b"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("hooks.createContainer[0] (/bin/sh): exited with status 9"),
+        "{err}"
+    );
+    assert_nothing_left(&oci, "c4b");
 }
 
 #[test]

@@ -5,6 +5,7 @@
 //! clone from a multi-threaded process (the agent) safe.
 
 mod console;
+pub mod hooks;
 mod identity;
 pub mod report;
 mod rootfs;
@@ -79,6 +80,11 @@ pub struct Prepared {
     pub console: Option<RawFd>,
     /// process.consoleSize as (rows, columns).
     pub console_size: Option<(u16, u16)>,
+    /// createContainer and startContainer hooks, and the memfd holding the
+    /// state JSON they read on stdin.
+    pub create_container_hooks: Vec<hooks::PreparedHook>,
+    pub start_container_hooks: Vec<hooks::PreparedHook>,
+    pub hook_state: RawFd,
     /// (namespace fd, CLONE_NEW*) to setns, in order.
     pub joins: Vec<(RawFd, i32)>,
     pub fork_after_setns: bool,
@@ -118,14 +124,14 @@ pub struct NulError {
     pub value: String,
 }
 
-fn cstr(what: &'static str, s: impl AsRef<[u8]>) -> Result<CString, NulError> {
+pub(crate) fn cstr(what: &'static str, s: impl AsRef<[u8]>) -> Result<CString, NulError> {
     CString::new(s.as_ref()).map_err(|_| NulError {
         what,
         value: String::from_utf8_lossy(s.as_ref()).into_owned(),
     })
 }
 
-fn cpath(what: &'static str, p: &Path) -> Result<CString, NulError> {
+pub(crate) fn cpath(what: &'static str, p: &Path) -> Result<CString, NulError> {
     cstr(what, p.as_os_str().as_bytes())
 }
 
@@ -145,7 +151,7 @@ fn parents_of(stop: &Path, path: &Path) -> Result<Vec<CString>, NulError> {
     dirs.into_iter().map(|d| cpath("mount point", d)).collect()
 }
 
-fn ptrs(v: &[CString]) -> Vec<*const c_char> {
+pub(crate) fn ptrs(v: &[CString]) -> Vec<*const c_char> {
     v.iter()
         .map(|c| c.as_ptr())
         .chain([std::ptr::null()])
@@ -183,6 +189,9 @@ impl Prepared {
             start_listener,
             console: None,
             console_size: plan.console_size,
+            create_container_hooks: hooks::prepare(&plan.create_container_hooks)?,
+            start_container_hooks: hooks::prepare(&plan.start_container_hooks)?,
+            hook_state: -1,
             joins,
             fork_after_setns: plan.namespaces.fork_after_setns,
             new_cgroup_ns: plan.namespaces.new_cgroup_ns,

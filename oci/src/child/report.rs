@@ -62,9 +62,11 @@ pub enum Step {
     StartWait,
     Exec,
     Console,
+    CreateContainerHook,
+    StartContainerHook,
 }
 
-const STEPS: [(Step, &str); 36] = [
+const STEPS: [(Step, &str); 38] = [
     (Step::SyncWait, "waiting for the runtime"),
     (Step::Setns, "joining namespace"),
     (Step::Fork, "forking into the joined pid namespace"),
@@ -107,6 +109,8 @@ const STEPS: [(Step, &str); 36] = [
     (Step::StartWait, "waiting for start"),
     (Step::Exec, "executing the process"),
     (Step::Console, "setting up the console"),
+    (Step::CreateContainerHook, "running createContainer hook"),
+    (Step::StartContainerHook, "running startContainer hook"),
 ];
 
 /// A description of step number `n`.

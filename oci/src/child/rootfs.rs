@@ -170,7 +170,10 @@ fn fail(step: Step, i: usize) -> impl Fn(i32) -> Failure {
 }
 
 /// Mounts, devices and links under the rootfs, then the pivot (child side).
-pub fn build(r: &PreparedRoot) -> Result<(), Failure> {
+pub fn build(
+    r: &PreparedRoot,
+    before_pivot: impl FnOnce() -> Result<(), Failure>,
+) -> Result<(), Failure> {
     mount(null(), c"/", null(), r.propagation, null()).map_err(fail(Step::RootPropagation, 0))?;
     mount(
         r.rootfs.as_ptr(),
@@ -194,6 +197,7 @@ pub fn build(r: &PreparedRoot) -> Result<(), Failure> {
             return Err(Failure::now(Step::Link, i));
         }
     }
+    before_pivot()?;
     pivot(r)
 }
 

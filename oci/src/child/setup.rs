@@ -59,8 +59,16 @@ fn setup(p: &Prepared) -> Result<Never, (Failure, RawFd)> {
     }
     namespaces(p).map_err(&on_sync)?;
     before_root(p).map_err(&on_sync)?;
-    if let Some(root) = &p.root {
-        rootfs::build(root).map_err(&on_sync)?;
+    let create_hooks = || {
+        super::hooks::run(
+            &p.create_container_hooks,
+            p.hook_state,
+            Step::CreateContainerHook,
+        )
+    };
+    match &p.root {
+        Some(root) => rootfs::build(root, create_hooks).map_err(&on_sync)?,
+        None => create_hooks().map_err(&on_sync)?,
     }
     for (i, (path, value)) in p.sysctls.iter().enumerate() {
         write_file(path, value.to_bytes()).map_err(|e| {
@@ -106,6 +114,12 @@ fn setup(p: &Prepared) -> Result<Never, (Failure, RawFd)> {
         Some(l) => wait_for_start(l).map_err(&on_sync)?,
         None => p.sync,
     };
+    super::hooks::run(
+        &p.start_container_hooks,
+        p.hook_state,
+        Step::StartContainerHook,
+    )
+    .map_err(wrap(out))?;
     if p.no_new_privs {
         install_seccomp(p).map_err(wrap(out))?;
     }

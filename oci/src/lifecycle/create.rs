@@ -40,7 +40,7 @@ impl Runtime {
             no_pivot: opts.no_pivot,
         };
         let plan = plan::plan(&bundle, &host, &|p| p.is_dir())?;
-        check_supported(&bundle, &plan, opts)?;
+        check_supported(&plan, opts)?;
         let seccomp = bundle
             .spec
             .linux()
@@ -134,7 +134,7 @@ impl Runtime {
         let listener = OwnedFd::from(listener);
         let console = super::console_socket(plan.terminal, opts.console_socket.as_deref())?;
         let hooks = state.hooks.clone().unwrap_or_default();
-        let before_go = |pid: i32| -> Result<(), LaunchError> {
+        let before_go = |pid: i32| -> Result<Vec<u8>, LaunchError> {
             let mut s = state.clone();
             s.pid = pid;
             let json = serde_json::to_vec(&s.oci(Status::Creating)).expect("state serializes");
@@ -145,7 +145,7 @@ impl Runtime {
                 crate::hooks::run(phase, list.as_deref().unwrap_or(&[]), &json)
                     .map_err(|e| LaunchError::Hook(e.to_string()))?;
             }
-            Ok(())
+            Ok(json)
         };
         let req = LaunchRequest {
             plan,
@@ -184,27 +184,11 @@ fn write_pid_file(file: &Path, pid: i32) -> Result<(), RuntimeError> {
         )))
 }
 
-fn check_supported(
-    bundle: &Bundle,
-    plan: &LaunchPlan,
-    opts: &CreateOptions,
-) -> Result<(), RuntimeError> {
+fn check_supported(plan: &LaunchPlan, opts: &CreateOptions) -> Result<(), RuntimeError> {
     if plan.terminal && opts.console_socket.is_none() {
         return Err(RuntimeError::Unsupported(
             "process.terminal is true: pass --console-socket, or set it to false".into(),
         ));
-    }
-    if let Some(h) = bundle.spec.hooks() {
-        for (name, list) in [
-            ("createContainer", h.create_container()),
-            ("startContainer", h.start_container()),
-        ] {
-            if list.as_ref().is_some_and(|l| !l.is_empty()) {
-                return Err(RuntimeError::Unsupported(format!(
-                    "hooks.{name} is not supported by corral yet: remove it"
-                )));
-            }
-        }
     }
     Ok(())
 }

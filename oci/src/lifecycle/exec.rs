@@ -103,7 +103,7 @@ impl Runtime {
             start_listener: None,
             console: console.as_ref(),
             last_cap: host.last_cap,
-            before_go: &|_| Ok(()),
+            before_go: &|_| Ok(Vec::new()),
         };
         let launched = launch::launch(&req)?;
         launch::wait_exec(&launched, &plan)?;

@@ -79,6 +79,9 @@ pub struct LaunchPlan {
     pub terminal: bool,
     /// process.consoleSize as (rows, columns).
     pub console_size: Option<(u16, u16)>,
+    /// Hooks run by the child inside the container's namespaces.
+    pub create_container_hooks: Vec<oci_spec::runtime::Hook>,
+    pub start_container_hooks: Vec<oci_spec::runtime::Hook>,
 }
 
 /// What the plan needs to know about the host.
@@ -159,6 +162,16 @@ pub fn plan(
         args,
         env,
         terminal: process.terminal().unwrap_or(false),
+        create_container_hooks: spec
+            .hooks()
+            .as_ref()
+            .and_then(|h| h.create_container().clone())
+            .unwrap_or_default(),
+        start_container_hooks: spec
+            .hooks()
+            .as_ref()
+            .and_then(|h| h.start_container().clone())
+            .unwrap_or_default(),
         console_size: process.console_size().map(|b| {
             let clamp = |v: u64| v.min(u64::from(u16::MAX)) as u16;
             (clamp(b.height()), clamp(b.width()))

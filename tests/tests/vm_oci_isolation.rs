@@ -231,3 +231,29 @@ fn a_container_cannot_reach_the_runtime_binary_through_proc() {
     assert!(stderr.contains("Permission denied"), "{stderr}");
     oci.ok(&["delete", "--force", "exe-init"]);
 }
+
+#[test]
+fn device_cgroup_denies_host_disks_even_with_cap_mknod() {
+    let disk = corral_tests::vm::Disk::get();
+    let (major, minor) = {
+        let mm = disk.major_minor();
+        let (a, b) = mm.split_once(':').unwrap();
+        (a.to_string(), b.to_string())
+    };
+    let script = format!(
+        "mknod /dev/x b {major} {minor} && head -c 1 /dev/x; echo zero | head -c 4 > /dev/null"
+    );
+    let (code, _, err) = run("devices", &["sh", "-c", &script], |s| {
+        for set in ["bounding", "effective", "permitted"] {
+            s["process"]["capabilities"][set]
+                .as_array_mut()
+                .unwrap()
+                .push("CAP_MKNOD".into());
+        }
+    });
+    assert!(
+        err.contains("Operation not permitted"),
+        "the host disk was readable: {err}"
+    );
+    assert_eq!(code, 0, "writing /dev/null must still work: {err}");
+}

@@ -194,6 +194,24 @@ pub enum CgroupError {
         source: io::Error,
     },
 
+    /// A `bpf(2)` call for the cgroup's device filter failed.
+    #[error(
+        "cgroup {cgroup}: {op} (device filter) failed: {source}; {hint}{}",
+        verifier_log(.log)
+    )]
+    Bpf {
+        /// The cgroup directory.
+        cgroup: PathBuf,
+        /// The bpf(2) command, e.g. `BPF_PROG_ATTACH`.
+        op: &'static str,
+        /// The kernel's answer.
+        source: io::Error,
+        /// What the errno usually means for that command.
+        hint: &'static str,
+        /// The verifier's log when a load failed, else empty.
+        log: String,
+    },
+
     /// Setting up a notification (inotify) on an interface file failed.
     #[error("watching {path} with inotify failed: {source}; check fs.inotify.max_user_watches")]
     Watch {
@@ -202,6 +220,15 @@ pub enum CgroupError {
         /// The kernel's answer.
         source: io::Error,
     },
+}
+
+/// The verifier's log as the tail of a [`CgroupError::Bpf`] message.
+fn verifier_log(log: &str) -> String {
+    if log.is_empty() {
+        String::new()
+    } else {
+        format!("; the verifier said:\n{log}")
+    }
 }
 
 /// What an errno usually means when a cgroup interface file refuses a write.

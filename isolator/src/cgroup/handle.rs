@@ -69,7 +69,8 @@ impl Cgroup {
     }
 
     /// Carries out a [`Plan`]: checks that its controllers are enabled here
-    /// and `checkBeforeUpdate`, then writes in order.
+    /// and `checkBeforeUpdate`, writes in order, then attaches the device
+    /// filter if the plan has one.
     pub fn apply_plan(&self, plan: &Plan) -> Result<(), CgroupError> {
         self.check_controllers(plan)?;
         if let Some(limit) = plan.check_memory_usage {
@@ -82,7 +83,11 @@ impl Cgroup {
                 });
             }
         }
-        plan.writes.iter().try_for_each(|w| self.write(w))
+        plan.writes.iter().try_for_each(|w| self.write(w))?;
+        match &plan.devices {
+            Some(filter) => self.set_device_filter(filter),
+            None => Ok(()),
+        }
     }
 
     fn check_controllers(&self, plan: &Plan) -> Result<(), CgroupError> {

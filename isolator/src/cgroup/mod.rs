@@ -8,6 +8,7 @@
 //! unit-tested without a kernel. Why plain files and not the `cgroups-rs`
 //! crate: see `docs/cgroups.md`.
 
+pub mod devices;
 mod driver;
 mod error;
 mod files;
@@ -21,6 +22,7 @@ mod stats;
 mod tree;
 mod watch;
 
+pub use devices::{BpfInsn, DevicesError};
 pub use driver::CgroupDriver;
 pub use error::CgroupError;
 pub use fs::{DEFAULT_CONTROLLERS, DEFAULT_ROOT, FsDriver};

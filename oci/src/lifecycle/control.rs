@@ -52,8 +52,13 @@ impl Runtime {
     /// Applies `resources` to a live container.
     pub fn update(&self, id: &ContainerId, resources: &LinuxResources) -> Result<(), RuntimeError> {
         let state = self.live(id, "only a live container can be updated")?;
+        let mut resources = resources.clone();
+        if let Some(spec) = resources.devices() {
+            let rules = corral_isolator::cgroup::devices::container_rules(spec);
+            resources.set_devices(Some(rules));
+        }
         self.cgroup_of(&state)?
-            .apply(resources)
+            .apply(&resources)
             .map_err(|e| RuntimeError::Cgroup(e.to_string()))
     }
 

@@ -93,7 +93,7 @@ impl Runtime {
         self.store.save(&state)?;
         let cgroup = self
             .driver
-            .create(&relative, linux.resources().as_ref())
+            .create(&relative, Some(&cgroup_resources(&linux)))
             .map_err(|e| RuntimeError::Cgroup(e.to_string()))?;
         let launched = self.listen_and_launch(id, &state, plan, seccomp, cgroup.path(), opts);
         let launched = match launched {
@@ -191,4 +191,34 @@ fn check_supported(plan: &LaunchPlan, opts: &CreateOptions) -> Result<(), Runtim
         ));
     }
     Ok(())
+}
+
+/// The spec's resources with, after its own device rules (the last
+/// matching rule wins), the ones every container gets and an allow rule for
+/// each device of linux.devices, as runc does.
+pub(super) fn cgroup_resources(
+    linux: &oci_spec::runtime::Linux,
+) -> oci_spec::runtime::LinuxResources {
+    use oci_spec::runtime::{LinuxDeviceCgroupBuilder, LinuxDeviceType};
+    let mut r = linux.resources().clone().unwrap_or_default();
+    let spec = r.devices().clone().unwrap_or_default();
+    let mut rules = corral_isolator::cgroup::devices::container_rules(&spec);
+    for d in linux.devices().iter().flatten() {
+        let typ = match d.typ() {
+            LinuxDeviceType::B => LinuxDeviceType::B,
+            _ => LinuxDeviceType::C,
+        };
+        if let Ok(rule) = LinuxDeviceCgroupBuilder::default()
+            .allow(true)
+            .typ(typ)
+            .major(d.major())
+            .minor(d.minor())
+            .access("rwm")
+            .build()
+        {
+            rules.push(rule);
+        }
+    }
+    r.set_devices(Some(rules));
+    r
 }

@@ -8,9 +8,9 @@
 //! they are listed in [`Plan::ignored`] with the reason, for the caller to log
 //! (runc ignores the same fields on v2 without a word).
 //!
-//! `linux.resources.devices` is not translated here: on cgroup v2 the device
-//! allowlist is an eBPF program (`BPF_CGROUP_DEVICE`) that the OCI runtime
-//! attaches to the cgroup, not an interface file.
+//! `linux.resources.devices` has no interface file on cgroup v2: the plan
+//! holds it compiled into the eBPF device filter ([`devices::program`]),
+//! which [`Cgroup::apply_plan`] attaches after the writes.
 //!
 //! [`Cgroup::apply_plan`]: super::Cgroup::apply_plan
 
@@ -25,6 +25,7 @@ mod unified;
 pub use cpu::shares_to_weight;
 pub use io::blkio_weight_to_io_weight;
 
+use super::devices::{self, BpfInsn};
 use super::error::CgroupError;
 use oci_spec::runtime::LinuxResources;
 use std::collections::BTreeSet;
@@ -108,6 +109,9 @@ pub struct Plan {
     pub ignored: Vec<Ignored>,
     /// `memory.checkBeforeUpdate`: refuse when memory.current exceeds this.
     pub check_memory_usage: Option<u64>,
+    /// `devices`, compiled: the `BPF_CGROUP_DEVICE` program to attach in
+    /// place of the cgroup's current one; `None` leaves it as it is.
+    pub devices: Option<Vec<BpfInsn>>,
 }
 
 impl Plan {
@@ -158,6 +162,9 @@ pub fn plan(resources: &LinuxResources) -> Result<Plan, CgroupError> {
     }
     if let Some(rdma) = resources.rdma() {
         rdma::plan(rdma, &mut p)?;
+    }
+    if let Some(rules) = resources.devices() {
+        p.devices = Some(devices::program(rules)?);
     }
     if resources.network().is_some() {
         p.ignore(
@@ -247,6 +254,25 @@ mod tests {
             .unwrap();
         let p = plan(&r).unwrap();
         assert_eq!(p.writes, vec![Write::new("memory.max", "max")]);
+    }
+
+    #[test]
+    fn devices_are_compiled_into_the_plan() {
+        let mut deny = oci_spec::runtime::LinuxDeviceCgroup::default();
+        deny.set_access(Some("rwm".into()));
+        let mut r = LinuxResources::default();
+        r.set_devices(Some(vec![deny.clone()]));
+        let p = plan(&r).unwrap();
+        assert!(p.writes.is_empty() && p.ignored.is_empty());
+        assert_eq!(
+            p.devices,
+            Some(devices::program(std::slice::from_ref(&deny)).unwrap())
+        );
+        deny.set_access(Some("rwx".into()));
+        r.set_devices(Some(vec![deny]));
+        let err = plan(&r).unwrap_err().to_string();
+        assert!(err.contains("linux.resources.devices[0].access"), "{err}");
+        assert_eq!(plan(&LinuxResources::default()).unwrap().devices, None);
     }
 
     #[test]

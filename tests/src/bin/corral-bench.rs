@@ -8,7 +8,9 @@
 //! Prints (and with `--out` writes) markdown tables: median and p90 of each
 //! lifecycle, the ratios the goals are stated in, and a per-verb breakdown.
 //!
-//! `corral-bench [--rounds N] [--warmup N] [--corral PATH] [--out FILE]`
+//! `corral-bench [--rounds N] [--warmup N] [--corral PATH] [--out FILE]
+//! [--only KEY,...]`; `--only` (keys fork-exec, crun, runc, corral-oci,
+//! in-process) times a subset, for profiling one runtime.
 //!
 //! Run it through `tests/bench/oci-lifecycle`, which installs crun and runc,
 //! builds it and boots the VM. Waiting on a container: the bench is a child
@@ -35,6 +37,8 @@ struct Options {
     warmup: usize,
     corral: PathBuf,
     out: Option<PathBuf>,
+    /// Keys of the subjects to time; all when None.
+    only: Option<Vec<String>>,
 }
 
 /// What one round times, in the order of the result tables.
@@ -56,6 +60,16 @@ const SUBJECTS: [Subject; 5] = [
 ];
 
 impl Subject {
+    fn key(self) -> &'static str {
+        match self {
+            Subject::ForkExec => "fork-exec",
+            Subject::Crun => "crun",
+            Subject::Runc => "runc",
+            Subject::CorralCli => "corral-oci",
+            Subject::InProcess => "in-process",
+        }
+    }
+
     fn name(self) -> &'static str {
         match self {
             Subject::ForkExec => "bare fork+exec of `true`",
@@ -105,6 +119,7 @@ fn parse_args() -> Options {
         warmup: 3,
         corral: PathBuf::from("target/release/corral"),
         out: None,
+        only: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -117,6 +132,7 @@ fn parse_args() -> Options {
             "--warmup" => o.warmup = val().parse().unwrap_or_else(|_| usage("--warmup N")),
             "--corral" => o.corral = PathBuf::from(val()),
             "--out" => o.out = Some(PathBuf::from(val())),
+            "--only" => o.only = Some(val().split(',').map(str::to_string).collect()),
             _ => usage(&format!("unknown argument {a}")),
         }
     }
@@ -162,6 +178,13 @@ fn run(opts: &Options) -> Result<(), String> {
         let into = if measured { &mut results } else { &mut scratch };
         for k in 0..SUBJECTS.len() {
             let subject = SUBJECTS[(round + k) % SUBJECTS.len()];
+            if opts
+                .only
+                .as_ref()
+                .is_some_and(|o| !o.iter().any(|x| x == subject.key()))
+            {
+                continue;
+            }
             let id = format!("bench-{round}");
             let sample = match clis.iter().find(|(s, _)| *s == subject) {
                 Some((_, c)) => {
@@ -419,10 +442,13 @@ fn exited_zero(id: &str, status: i32) -> Result<(), String> {
     ))
 }
 
-/// The `p`-quantile (0..=1) of `xs` by nearest rank, in ms.
+/// The `p`-quantile (0..=1) of `xs` by nearest rank, in ms (NaN if empty).
 fn quantile(xs: &[Duration], p: f64) -> f64 {
     let mut v: Vec<f64> = xs.iter().map(|d| d.as_secs_f64() * 1e3).collect();
     v.sort_by(f64::total_cmp);
+    if v.is_empty() {
+        return f64::NAN;
+    }
     let rank = ((p * v.len() as f64).ceil() as usize).clamp(1, v.len());
     v[rank - 1]
 }
@@ -446,6 +472,9 @@ fn report(opts: &Options, clis: &[(Subject, Cli)], r: &Results) -> String {
     out.push_str("\n| lifecycle of `true` | median ms | p90 ms |\n|---|---:|---:|\n");
     for s in SUBJECTS {
         let t = totals(r, s);
+        if t.is_empty() {
+            continue;
+        }
         let _ = writeln!(
             out,
             "| {} | {:.2} | {:.2} |",
@@ -531,6 +560,9 @@ fn per_verb(out: &mut String, r: &Results) {
     out.push_str("\n|---|---:|---:|---:|---:|---:|\n");
     let cell = |xs: &[Duration]| format!("{:.2} ({:.2})", quantile(xs, 0.5), quantile(xs, 0.9));
     for s in &SUBJECTS[1..] {
+        if totals(r, *s).is_empty() {
+            continue;
+        }
         let versions: Vec<Duration> = r
             .version
             .iter()

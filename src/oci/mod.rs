@@ -173,7 +173,8 @@ fn dispatch(args: &OciArgs) -> anyhow::Result<i32> {
     let warn = |w: Vec<String>| w.iter().for_each(|m| eprintln!("corral-oci: warning: {m}"));
     match &args.verb {
         Verb::Create(c) => {
-            rt.create(&id(&c.id)?, &c.bundle, &create_options(c)?)?;
+            let state = rt.create(&id(&c.id)?, &c.bundle, &create_options(c)?)?;
+            warn(state.warnings);
         }
         Verb::Start { id: i } => warn(rt.start(&id(i)?)?),
         Verb::State { id: i } => {

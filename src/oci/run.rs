@@ -24,6 +24,9 @@ pub fn run(rt: &Runtime, c: &CreateArgs, detach: bool, keep: bool) -> anyhow::Re
         unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
     }
     let state = rt.create(&cid, &c.bundle, &create_options(c)?)?;
+    for w in &state.warnings {
+        eprintln!("corral-oci: warning: {w}");
+    }
     if let Err(e) = rt.start(&cid) {
         let _ = rt.delete(&cid, true);
         return Err(e.into());

@@ -257,3 +257,77 @@ fn device_cgroup_denies_host_disks_even_with_cap_mknod() {
     );
     assert_eq!(code, 0, "writing /dev/null must still work: {err}");
 }
+
+#[test]
+fn sysctls_oom_score_adj_domainname_and_personality_are_applied() {
+    let (code, out, err) = run(
+        "attrs",
+        &[
+            "sh",
+            "-c",
+            "cat /proc/sys/net/ipv4/ip_forward /proc/self/oom_score_adj /proc/sys/kernel/domainname; uname -m",
+        ],
+        |s| {
+            s["linux"]["sysctl"] = json!({"net.ipv4.ip_forward": "1"});
+            s["process"]["oomScoreAdj"] = 500.into();
+            s["domainname"] = "corral.example".into();
+            s["linux"]["personality"] = json!({"domain": "LINUX32"});
+        },
+    );
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines, ["1", "500", "corral.example", "i686"], "{out}");
+}
+
+#[test]
+fn no_pivot_runs_with_move_and_chroot() {
+    vm::require();
+    let oci = Oci::new("nopivot");
+    let b = TestBundle::busybox(
+        "nopivot",
+        &["sh", "-c", "cat /proc/mounts | grep -c ' / '; ls /"],
+    );
+    let out = oci.run(&[
+        "run",
+        "--no-pivot",
+        "--bundle",
+        b.dir().to_str().unwrap(),
+        "nopivot",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("bin"), "{stdout}");
+    assert!(!stdout.contains("corral-disk"), "{stdout}");
+}
+
+#[test]
+fn a_sysctl_that_would_change_the_host_is_refused() {
+    let (code, _, err) = run("badsysctl", &["true"], |s| {
+        s["linux"]["sysctl"] = json!({"vm.swappiness": "10"});
+    });
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("linux.sysctl.vm.swappiness: not a namespaced sysctl"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_mount_label_without_selinux_is_a_warning() {
+    assert!(
+        !corral_oci::spec::selinux_enabled(),
+        "the VM has no SELinux"
+    );
+    let (code, _, err) = run("mountlabel", &["true"], |s| {
+        s["linux"]["mountLabel"] = "system_u:object_r:svirt_sandbox_file_t:s0".into();
+    });
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("warning: linux.mountLabel") && err.contains("SELinux is not enabled"),
+        "{err}"
+    );
+}

@@ -88,6 +88,7 @@ impl Runtime {
             owner: unsafe { libc::geteuid() },
             annotations: bundle.spec.annotations().clone().unwrap_or_default(),
             hooks: bundle.spec.hooks().clone(),
+            warnings: spec::warnings(&bundle.spec),
         };
         // Recorded before the cgroup exists, so a crash leaves a trail.
         self.store.save(&state)?;
@@ -137,7 +138,7 @@ impl Runtime {
         let before_go = |pid: i32| -> Result<Vec<u8>, LaunchError> {
             let mut s = state.clone();
             s.pid = pid;
-            let json = serde_json::to_vec(&s.oci(Status::Creating)).expect("state serializes");
+            let json = serde_json::to_vec(&s.oci(Status::Created)).expect("state serializes");
             for (phase, list) in [
                 ("prestart", hooks.prestart()),
                 ("createRuntime", hooks.create_runtime()),

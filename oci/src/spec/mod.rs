@@ -3,7 +3,7 @@
 
 mod validate;
 
-pub use validate::validate;
+pub use validate::{selinux_enabled, validate, warnings};
 
 /// The config.json `corral oci spec` writes: runc's default, without a
 /// terminal, hostname `corral`.

@@ -187,7 +187,7 @@ fn validate_linux(spec: &Spec, bad: &Bad) -> Result<(), SpecError> {
         ("linux.timeOffsets", linux.time_offsets().is_some()),
         (
             "linux.mountLabel",
-            linux.mount_label().as_ref().is_some_and(|l| !l.is_empty()),
+            linux.mount_label().as_ref().is_some_and(|l| !l.is_empty()) && selinux_enabled(),
         ),
     ] {
         if set {
@@ -195,6 +195,26 @@ fn validate_linux(spec: &Spec, bad: &Bad) -> Result<(), SpecError> {
         }
     }
     Ok(())
+}
+
+/// SELinux is enforcing or permissive on this host (selinuxfs is mounted).
+pub fn selinux_enabled() -> bool {
+    Path::new("/sys/fs/selinux/enforce").exists()
+}
+
+/// Warnings about what a valid spec asks that has no effect on this host.
+pub fn warnings(spec: &Spec) -> Vec<String> {
+    let label = spec
+        .linux()
+        .as_ref()
+        .and_then(|l| l.mount_label().clone())
+        .filter(|l| !l.is_empty());
+    match label {
+        Some(l) if !selinux_enabled() => vec![format!(
+            "linux.mountLabel {l:?} has no effect: SELinux is not enabled on this host"
+        )],
+        _ => Vec::new(),
+    }
 }
 
 fn validate_sysctl(

@@ -68,6 +68,10 @@ pub struct State {
     /// The spec's hooks, for start (poststart) and delete (poststop).
     #[serde(default)]
     pub hooks: Option<oci_spec::runtime::Hooks>,
+    /// What `create` accepted but cannot honour on this host (e.g. a mount
+    /// label without SELinux), for the caller to report; not stored.
+    #[serde(skip)]
+    pub warnings: Vec<String>,
 }
 
 /// The OCI `state` document (runtime spec, "State"), plus runc's extras.

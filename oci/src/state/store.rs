@@ -158,6 +158,7 @@ mod tests {
             owner: 0,
             annotations: Default::default(),
             hooks: None,
+            warnings: Vec::new(),
         }
     }
 

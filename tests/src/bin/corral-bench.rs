@@ -9,8 +9,10 @@
 //! lifecycle, the ratios the goals are stated in, and a per-verb breakdown.
 //!
 //! `corral-bench [--rounds N] [--warmup N] [--corral PATH] [--out FILE]
-//! [--only KEY,...]`; `--only` (keys fork-exec, crun, runc, corral-oci,
-//! in-process) times a subset, for profiling one runtime.
+//! [--only KEY,...] [--set POINTER=JSON]...`; `--only` (keys fork-exec,
+//! crun, runc, corral-oci, in-process) times a subset and `--set` edits the
+//! spec (`--set /linux/namespaces/1='{"type":"uts"}'`), for finding out
+//! where the time goes; the recorded benchmark uses neither.
 //!
 //! Run it through `tests/bench/oci-lifecycle`, which installs crun and runc,
 //! builds it and boots the VM. Waiting on a container: the bench is a child
@@ -39,6 +41,17 @@ struct Options {
     out: Option<PathBuf>,
     /// Keys of the subjects to time; all when None.
     only: Option<Vec<String>>,
+    /// Spec edits: a JSON pointer and the JSON value to put there.
+    set: Vec<(String, Value)>,
+}
+
+impl Options {
+    fn wants(&self, s: Subject) -> bool {
+        let key = s.names().0;
+        self.only
+            .as_ref()
+            .is_none_or(|o| o.iter().any(|x| x == key))
+    }
 }
 
 /// What one round times, in the order of the result tables.
@@ -60,26 +73,32 @@ const SUBJECTS: [Subject; 5] = [
 ];
 
 impl Subject {
-    fn key(self) -> &'static str {
+    /// Its `--only` key and its name in the tables.
+    fn names(self) -> (&'static str, &'static str) {
         match self {
-            Subject::ForkExec => "fork-exec",
-            Subject::Crun => "crun",
-            Subject::Runc => "runc",
-            Subject::CorralCli => "corral-oci",
-            Subject::InProcess => "in-process",
+            Subject::ForkExec => ("fork-exec", "bare fork+exec of `true`"),
+            Subject::Crun => ("crun", "crun"),
+            Subject::Runc => ("runc", "runc"),
+            Subject::CorralCli => ("corral-oci", "corral oci"),
+            Subject::InProcess => ("in-process", "corral-oci library, in-process"),
         }
     }
 
     fn name(self) -> &'static str {
-        match self {
-            Subject::ForkExec => "bare fork+exec of `true`",
-            Subject::Crun => "crun",
-            Subject::Runc => "runc",
-            Subject::CorralCli => "corral oci",
-            Subject::InProcess => "corral-oci library, in-process",
-        }
+        self.names().1
     }
 }
+
+/// The ratios of medians reported: name, numerator, denominator, goal.
+#[rustfmt::skip]
+const RATIOS: [(&str, Subject, Subject, &str); 6] = [
+    ("corral oci / crun", Subject::CorralCli, Subject::Crun, "goal ≤ 0.8"),
+    ("in-process / fork+exec", Subject::InProcess, Subject::ForkExec, "goal ≤ 3"),
+    ("crun / runc", Subject::Crun, Subject::Runc, "issue: 1/2.4 = 0.42"),
+    ("crun / fork+exec", Subject::Crun, Subject::ForkExec, "issue: about 10"),
+    ("corral oci / runc", Subject::CorralCli, Subject::Runc, ""),
+    ("in-process / crun", Subject::InProcess, Subject::Crun, ""),
+];
 
 /// A runc-style command line driven through `create`, `start`, `delete`.
 #[derive(Debug)]
@@ -120,6 +139,7 @@ fn parse_args() -> Options {
         corral: PathBuf::from("target/release/corral"),
         out: None,
         only: None,
+        set: Vec::new(),
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -133,6 +153,7 @@ fn parse_args() -> Options {
             "--corral" => o.corral = PathBuf::from(val()),
             "--out" => o.out = Some(PathBuf::from(val())),
             "--only" => o.only = Some(val().split(',').map(str::to_string).collect()),
+            "--set" => o.set.push(spec_edit(&val())),
             _ => usage(&format!("unknown argument {a}")),
         }
     }
@@ -142,9 +163,19 @@ fn parse_args() -> Options {
     o
 }
 
+fn spec_edit(arg: &str) -> (String, Value) {
+    let (pointer, json) = arg
+        .split_once('=')
+        .unwrap_or_else(|| usage("--set POINTER=JSON"));
+    let value = serde_json::from_str(json)
+        .unwrap_or_else(|e| usage(&format!("--set {pointer}: not JSON: {e}")));
+    (pointer.to_string(), value)
+}
+
 fn usage(problem: &str) -> ! {
     eprintln!(
-        "corral-bench: {problem}\nusage: corral-bench [--rounds N] [--warmup N] [--corral PATH] [--out FILE]"
+        "corral-bench: {problem}\nusage: corral-bench [--rounds N] [--warmup N] [--corral PATH] [--out FILE] \
+         [--only KEY,...] [--set POINTER=JSON]..."
     );
     std::process::exit(2)
 }
@@ -153,23 +184,25 @@ fn run(opts: &Options) -> Result<(), String> {
     let work = Path::new(WORK);
     let _ = fs::remove_dir_all(work);
     fs::create_dir_all(work.join("pids")).map_err(|e| format!("creating {WORK}: {e}"))?;
-    let bundle = make_bundle(&work.join("bundle"))?;
+    let bundle = make_bundle(&work.join("bundle"), &opts.set)?;
     let clis = [
-        (
-            Subject::Crun,
-            cli(work, "crun", find_in_path("crun")?, &[])?,
-        ),
-        (
-            Subject::Runc,
-            cli(work, "runc", find_in_path("runc")?, &[])?,
-        ),
-        (
-            Subject::CorralCli,
-            cli(work, "corral", corral_path(opts)?, &["oci"])?,
-        ),
+        cli(work, Subject::Crun, find_in_path("crun")?, &[])?,
+        cli(work, Subject::Runc, find_in_path("runc")?, &[])?,
+        cli(work, Subject::CorralCli, corral_path(opts)?, &["oci"])?,
     ];
-    let runtime = Runtime::new(work.join("root-lib"), "/sys/fs/cgroup");
     become_subreaper()?;
+    let results = measure(opts, &bundle, &clis)?;
+    let report = report(opts, &clis, &results);
+    print!("{report}");
+    if let Some(out) = &opts.out {
+        fs::write(out, &report).map_err(|e| format!("writing {}: {e}", out.display()))?;
+    }
+    Ok(())
+}
+
+/// The warm-up and measured rounds; returns the measured samples.
+fn measure(opts: &Options, bundle: &Path, clis: &[(Subject, Cli)]) -> Result<Results, String> {
+    let runtime = Runtime::new(Path::new(WORK).join("root-lib"), "/sys/fs/cgroup");
     let truth = bundle.join("rootfs/bin/true");
     let mut results = Results::default();
     let mut scratch = Results::default();
@@ -178,21 +211,18 @@ fn run(opts: &Options) -> Result<(), String> {
         let into = if measured { &mut results } else { &mut scratch };
         for k in 0..SUBJECTS.len() {
             let subject = SUBJECTS[(round + k) % SUBJECTS.len()];
-            if opts
-                .only
-                .as_ref()
-                .is_some_and(|o| !o.iter().any(|x| x == subject.key()))
-            {
+            if !opts.wants(subject) {
                 continue;
             }
             let id = format!("bench-{round}");
             let sample = match clis.iter().find(|(s, _)| *s == subject) {
                 Some((_, c)) => {
-                    into.version.push((subject, c.version()?));
-                    c.lifecycle(&bundle, &id)?
+                    into.version
+                        .push((subject, timed(c.command(&["--version"]))?));
+                    c.lifecycle(bundle, &id)?
                 }
-                None if subject == Subject::ForkExec => vec![fork_exec(&truth)?],
-                None => in_process(&runtime, &bundle, &id)?,
+                None if subject == Subject::ForkExec => vec![timed(Command::new(&truth))?],
+                None => in_process(&runtime, bundle, &id)?,
             };
             into.lifecycle.push((subject, sample));
         }
@@ -204,17 +234,12 @@ fn run(opts: &Options) -> Result<(), String> {
             );
         }
     }
-    let report = report(opts, &clis, &results);
-    print!("{report}");
-    if let Some(out) = &opts.out {
-        fs::write(out, &report).map_err(|e| format!("writing {}: {e}", out.display()))?;
-    }
-    Ok(())
+    Ok(results)
 }
 
 /// The bundle: busybox as /bin/true and /bin/sh, corral's default spec
 /// running `true` with memory.max 64 MiB, pids.max 64 and cpu.max 50000/100000.
-fn make_bundle(dir: &Path) -> Result<PathBuf, String> {
+fn make_bundle(dir: &Path, edits: &[(String, Value)]) -> Result<PathBuf, String> {
     let io = |what: &str, p: &Path| {
         let what = format!("{what} {}", p.display());
         move |e: std::io::Error| format!("{what}: {e}")
@@ -238,23 +263,39 @@ fn make_bundle(dir: &Path) -> Result<PathBuf, String> {
     spec["linux"]["resources"]["memory"] = json!({ "limit": 64 << 20 });
     spec["linux"]["resources"]["pids"] = json!({ "limit": 64 });
     spec["linux"]["resources"]["cpu"] = json!({ "quota": 50000, "period": 100000 });
+    for (pointer, value) in edits {
+        *spec
+            .pointer_mut(pointer)
+            .ok_or_else(|| format!("--set: no {pointer} in the spec"))? = value.clone();
+    }
     let config = dir.join("config.json");
     let text = serde_json::to_vec_pretty(&spec).map_err(|e| e.to_string())?;
     fs::write(&config, text).map_err(io("writing", &config))?;
     Ok(dir.to_path_buf())
 }
 
-fn cli(work: &Path, name: &str, program: PathBuf, prefix: &[&str]) -> Result<Cli, String> {
+fn cli(
+    work: &Path,
+    s: Subject,
+    program: PathBuf,
+    prefix: &[&str],
+) -> Result<(Subject, Cli), String> {
+    let name = s.names().0;
     let log_path = work.join(format!("{name}.log"));
     let log =
         File::create(&log_path).map_err(|e| format!("creating {}: {e}", log_path.display()))?;
-    Ok(Cli {
-        program,
-        prefix: prefix.iter().map(|s| s.to_string()).collect(),
-        root: work.join(format!("root-{name}")),
-        log,
-        log_path,
-    })
+    let prefix = prefix.iter().map(|s| s.to_string()).collect();
+    let root = work.join(format!("root-{name}"));
+    Ok((
+        s,
+        Cli {
+            program,
+            prefix,
+            root,
+            log,
+            log_path,
+        },
+    ))
 }
 
 fn find_in_path(name: &str) -> Result<PathBuf, String> {
@@ -288,6 +329,13 @@ fn become_subreaper() -> Result<(), String> {
 }
 
 impl Cli {
+    /// `PROGRAM [oci] ARGS`.
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(&self.program);
+        c.args(&self.prefix).args(args);
+        c
+    }
+
     /// `PROGRAM [oci] --root ROOT ARGS`, stdin and stdout /dev/null, stderr
     /// to the log file (a created init inherits them: never a pipe).
     fn call(&self, args: &[&str]) -> Result<(), String> {
@@ -295,10 +343,8 @@ impl Cli {
             .log
             .try_clone()
             .map_err(|e| format!("dup of log: {e}"))?;
-        let status = Command::new(&self.program)
-            .args(&self.prefix)
-            .arg("--root")
-            .arg(&self.root)
+        let status = self
+            .command(&["--root", &self.root.to_string_lossy()])
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -309,40 +355,12 @@ impl Cli {
             return Ok(());
         }
         let log = fs::read_to_string(&self.log_path).unwrap_or_default();
-        let tail: String = log
-            .chars()
-            .rev()
-            .take(2000)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect();
+        let tail = log.get(log.len().saturating_sub(2000)..).unwrap_or(&log);
         Err(format!(
             "{} {} {args:?} failed ({status}); its stderr:\n{tail}",
             self.program.display(),
             self.prefix.join(" ")
         ))
-    }
-
-    /// The time of `PROGRAM [oci] --version`: the price of one invocation.
-    fn version(&self) -> Result<Duration, String> {
-        let t = Instant::now();
-        let status = Command::new(&self.program)
-            .args(&self.prefix)
-            .arg("--version")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .map_err(|e| format!("running {} --version: {e}", self.program.display()))?;
-        let d = t.elapsed();
-        match status.success() {
-            true => Ok(d),
-            false => Err(format!(
-                "{} --version failed: {status}",
-                self.program.display()
-            )),
-        }
     }
 
     /// create (with --pid-file), start, wait for the init, delete.
@@ -399,18 +417,20 @@ fn in_process(rt: &Runtime, bundle: &Path, id: &str) -> Result<Sample, String> {
     Ok(vec![t1 - t0, t2 - t1, t3 - t2, t4 - t3])
 }
 
-fn fork_exec(truth: &Path) -> Result<Duration, String> {
+/// Runs `cmd` with stdio on /dev/null; how long it took (it must succeed).
+fn timed(mut cmd: Command) -> Result<Duration, String> {
+    let what = format!("{:?}", cmd);
     let t = Instant::now();
-    let status = Command::new(truth)
+    let status = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
-        .map_err(|e| format!("running {}: {e}", truth.display()))?;
+        .map_err(|e| format!("running {what}: {e}"))?;
     let d = t.elapsed();
     match status.success() {
         true => Ok(d),
-        false => Err(format!("{} failed: {status}", truth.display())),
+        false => Err(format!("{what} failed: {status}")),
     }
 }
 
@@ -484,35 +504,7 @@ fn report(opts: &Options, clis: &[(Subject, Cli)], r: &Results) -> String {
         );
     }
     out.push_str("\n| ratio of medians | value | goal or reference |\n|---|---:|---|\n");
-    let ratios = [
-        (
-            "corral oci / crun",
-            Subject::CorralCli,
-            Subject::Crun,
-            "goal ≤ 0.8",
-        ),
-        (
-            "in-process / fork+exec",
-            Subject::InProcess,
-            Subject::ForkExec,
-            "goal ≤ 3",
-        ),
-        (
-            "crun / runc",
-            Subject::Crun,
-            Subject::Runc,
-            "issue: 1/2.4 = 0.42",
-        ),
-        (
-            "crun / fork+exec",
-            Subject::Crun,
-            Subject::ForkExec,
-            "issue: about 10",
-        ),
-        ("corral oci / runc", Subject::CorralCli, Subject::Runc, ""),
-        ("in-process / crun", Subject::InProcess, Subject::Crun, ""),
-    ];
-    for (name, a, b, goal) in ratios {
+    for (name, a, b, goal) in RATIOS {
         let _ = writeln!(out, "| {name} | {:.2} | {goal} |", median(a) / median(b));
     }
     per_verb(&mut out, r);
@@ -531,24 +523,14 @@ fn header(out: &mut String, opts: &Options, clis: &[(Subject, Cli)]) {
         kernel.trim(),
         corral_oci::state::rfc3339_now()
     );
+    for (pointer, value) in &opts.set {
+        let _ = writeln!(out, "- spec edited: `{pointer}` = `{value}`");
+    }
     for (_, c) in clis {
-        let v = Command::new(&c.program)
-            .args(&c.prefix)
-            .arg("--version")
-            .output();
-        let v = v.map(|o| {
-            String::from_utf8_lossy(&o.stdout)
-                .lines()
-                .next()
-                .unwrap_or("")
-                .to_string()
-        });
-        let _ = writeln!(
-            out,
-            "- `{}`: {}",
-            c.program.display(),
-            v.unwrap_or_default()
-        );
+        let v = c.command(&["--version"]).output().map(|o| o.stdout);
+        let v = String::from_utf8(v.unwrap_or_default()).unwrap_or_default();
+        let v = v.lines().next().unwrap_or("");
+        let _ = writeln!(out, "- `{}`: {v}", c.program.display());
     }
 }
 

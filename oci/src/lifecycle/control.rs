@@ -80,7 +80,7 @@ impl Runtime {
         }
     }
 
-    fn live(
+    pub(super) fn live(
         &self,
         id: &ContainerId,
         what: &'static str,

@@ -41,14 +41,7 @@ impl Runtime {
         };
         let plan = plan::plan(&bundle, &host, &|p| p.is_dir())?;
         check_supported(&plan, opts)?;
-        let seccomp = bundle
-            .spec
-            .linux()
-            .as_ref()
-            .and_then(|l| l.seccomp().as_ref())
-            .map(crate::seccomp::compile)
-            .transpose()
-            .map_err(|e| RuntimeError::Seccomp(e.to_string()))?;
+        let seccomp = super::compile_seccomp(&bundle)?;
         if seccomp.as_ref().is_some_and(|p| p.listener().is_some()) {
             return Err(RuntimeError::Unsupported(
                 "linux.seccomp: SCMP_ACT_NOTIFY (listenerPath) is not supported by the runtime yet"

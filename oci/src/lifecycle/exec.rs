@@ -88,14 +88,7 @@ impl Runtime {
             no_pivot: false,
         };
         let plan = plan::plan(&bundle, &host, &|p| p.is_dir())?;
-        let seccomp = bundle
-            .spec
-            .linux()
-            .as_ref()
-            .and_then(|l| l.seccomp().as_ref())
-            .map(crate::seccomp::compile)
-            .transpose()
-            .map_err(|e| RuntimeError::Seccomp(e.to_string()))?;
+        let seccomp = super::compile_seccomp(&bundle)?;
         let req = LaunchRequest {
             plan: &plan,
             cgroup_dir: &state.cgroup_path,

@@ -10,15 +10,7 @@ use crate::state::Status;
 impl Runtime {
     /// Sends `signal` to container `id`.
     pub fn kill(&self, id: &ContainerId, signal: i32, all: bool) -> Result<(), RuntimeError> {
-        let state = self.load(id)?;
-        let status = self.observe(&state);
-        if !matches!(status, Status::Created | Status::Running | Status::Paused) {
-            return Err(RuntimeError::WrongStatus {
-                id: id.to_string(),
-                status,
-                what: "there is no process to signal",
-            });
-        }
+        let state = self.live(id, "there is no process to signal")?;
         if all {
             let cgroup = self.cgroup_of(&state)?;
             let pids = cgroup

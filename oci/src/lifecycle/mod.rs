@@ -82,6 +82,20 @@ pub fn cgroup_relative(spec_path: Option<&Path>, id: &ContainerId) -> PathBuf {
     }
 }
 
+/// The bundle's seccomp profile compiled, if it has one.
+pub(crate) fn compile_seccomp(
+    bundle: &crate::spec::Bundle,
+) -> Result<Option<crate::seccomp::SeccompProgram>, RuntimeError> {
+    bundle
+        .spec
+        .linux()
+        .as_ref()
+        .and_then(|l| l.seccomp().as_ref())
+        .map(crate::seccomp::compile)
+        .transpose()
+        .map_err(|e| RuntimeError::Seccomp(e.to_string()))
+}
+
 /// Connects to the console socket when the process wants a terminal.
 pub(crate) fn console_socket(
     terminal: bool,

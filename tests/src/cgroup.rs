@@ -1,5 +1,6 @@
-//! Scratch cgroups for tests: created under `/sys/fs/cgroup/corral-test`,
-//! killed and removed on drop even when the test panics.
+//! Scratch cgroups for tests: leaf cgroups under `/sys/fs/cgroup/corral-test`
+//! and whole driver roots, killed and removed on drop even when the test
+//! panics.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -82,4 +83,62 @@ impl Drop for ScratchCgroup {
 fn write(path: PathBuf, value: &str) {
     fs::write(&path, value)
         .unwrap_or_else(|e| panic!("writing {value:?} to {}: {e}", path.display()));
+}
+
+/// A scratch root for a cgroup driver under test, removed with everything
+/// below it on drop, independently of the driver: cgroup.kill, then rmdir
+/// deepest first, retrying while processes exit (attached BPF programs go
+/// with the cgroups).
+#[derive(Debug)]
+pub struct DriverRoot {
+    pub path: PathBuf,
+    pub driver: corral_isolator::cgroup::FsDriver,
+}
+
+impl DriverRoot {
+    /// `/sys/fs/cgroup/corral-test-<name>-<pid>` with a driver rooted there.
+    pub fn new(name: &str) -> DriverRoot {
+        crate::vm::require();
+        let path = PathBuf::from(format!("{ROOT}/corral-test-{name}-{}", std::process::id()));
+        fs::create_dir(&path).unwrap_or_else(|e| panic!("creating {}: {e}", path.display()));
+        DriverRoot {
+            driver: corral_isolator::cgroup::FsDriver::with_root(&path),
+            path,
+        }
+    }
+
+    /// Creates `rel` through the driver, panicking with its error.
+    pub fn create(
+        &self,
+        rel: &str,
+        r: Option<&oci_spec::runtime::LinuxResources>,
+    ) -> corral_isolator::cgroup::Cgroup {
+        use corral_isolator::cgroup::CgroupDriver;
+        self.driver
+            .create(Path::new(rel), r)
+            .unwrap_or_else(|e| panic!("creating {rel}: {e}"))
+    }
+}
+
+impl Drop for DriverRoot {
+    fn drop(&mut self) {
+        let _ = fs::write(self.path.join("cgroup.kill"), "1");
+        fn remove(dir: &Path) {
+            for e in fs::read_dir(dir).into_iter().flatten().flatten() {
+                if e.path().is_dir() {
+                    remove(&e.path());
+                }
+            }
+            for _ in 0..500 {
+                if fs::remove_dir(dir).is_ok() || !dir.exists() {
+                    return;
+                }
+                sleep(Duration::from_millis(10));
+            }
+        }
+        remove(&self.path);
+        if self.path.exists() {
+            eprintln!("warning: could not remove {}", self.path.display());
+        }
+    }
 }

@@ -11,67 +11,15 @@
 //! after that line is checked by the filter.
 
 use corral_isolator::cgroup::devices::container_rules;
-use corral_isolator::cgroup::{Cgroup, CgroupDriver, CgroupError, FsDriver};
-use corral_tests::vm::{self, Disk};
+use corral_isolator::cgroup::{Cgroup, CgroupDriver, CgroupError};
+use corral_tests::cgroup::DriverRoot as Root;
+use corral_tests::vm::Disk;
 use oci_spec::runtime::{LinuxDeviceCgroup, LinuxResources};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
-
-/// A scratch driver root, removed with everything below it on drop.
-struct Root {
-    path: PathBuf,
-    driver: FsDriver,
-}
-
-impl Root {
-    fn new(name: &str) -> Root {
-        vm::require();
-        let path = PathBuf::from(format!(
-            "/sys/fs/cgroup/corral-test-devices-{name}-{}",
-            std::process::id()
-        ));
-        fs::create_dir(&path).unwrap_or_else(|e| panic!("creating {}: {e}", path.display()));
-        Root {
-            driver: FsDriver::with_root(&path),
-            path,
-        }
-    }
-
-    fn create(&self, rel: &str, r: Option<&LinuxResources>) -> Cgroup {
-        self.driver
-            .create(Path::new(rel), r)
-            .unwrap_or_else(|e| panic!("creating {rel}: {e}"))
-    }
-}
-
-impl Drop for Root {
-    /// Independent of the driver under test: cgroup.kill, then rmdir deepest
-    /// first, retrying while processes exit. Attached programs go with the
-    /// cgroups.
-    fn drop(&mut self) {
-        let _ = fs::write(self.path.join("cgroup.kill"), "1");
-        fn remove(dir: &Path) {
-            for e in fs::read_dir(dir).into_iter().flatten().flatten() {
-                if e.path().is_dir() {
-                    remove(&e.path());
-                }
-            }
-            for _ in 0..500 {
-                if fs::remove_dir(dir).is_ok() || !dir.exists() {
-                    return;
-                }
-                sleep(Duration::from_millis(10));
-            }
-        }
-        remove(&self.path);
-        if self.path.exists() {
-            eprintln!("warning: could not remove {}", self.path.display());
-        }
-    }
-}
 
 /// A device node path in /dev/shm, removed on drop.
 struct Node(PathBuf);
@@ -170,7 +118,7 @@ fn spawn(cg: &Cgroup, script: &str) -> Child {
 
 #[test]
 fn rules_decide_opens_and_mknod_and_live_updates_replace_the_program() {
-    let root = Root::new("rules");
+    let root = Root::new("devices-rules");
     let free = root.create("free", None);
     let cg = root.create("c", Some(&rules("")));
     let first = cg.device_filter_ids().unwrap();
@@ -217,7 +165,7 @@ fn rules_decide_opens_and_mknod_and_live_updates_replace_the_program() {
 
 #[test]
 fn container_defaults_allow_the_standard_nodes_and_mknod_only() {
-    let root = Root::new("defaults");
+    let root = Root::new("devices-defaults");
     let cg = root.create("c", None);
     let mut deny_all = LinuxDeviceCgroup::default();
     deny_all.set_access(Some("rwm".into()));
@@ -248,7 +196,7 @@ fn container_defaults_allow_the_standard_nodes_and_mknod_only() {
 
 #[test]
 fn invalid_rules_fail_before_anything_is_created() {
-    let root = Root::new("invalid");
+    let root = Root::new("devices-invalid");
     let bad = resources(r#"{"devices":[{"allow":true,"type":"c","access":"rwx"}]}"#);
     let err = root.driver.create(Path::new("c"), Some(&bad)).unwrap_err();
     assert!(matches!(err, CgroupError::InvalidResource { .. }), "{err}");

@@ -10,69 +10,18 @@
 use corral_isolator::cgroup::{
     Cgroup, CgroupDriver, CgroupError, FsDriver, MemoryEvents, MemoryNotice,
 };
+use corral_tests::cgroup::DriverRoot as Root;
 use corral_tests::vm::{self, Disk};
 use oci_spec::runtime::LinuxResources;
 use std::fs;
 use std::os::fd::AsRawFd;
 use std::os::unix::process::ExitStatusExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 const PROBE: &str = env!("CARGO_BIN_EXE_corral-probe");
-
-/// A scratch driver root, removed with everything below it on drop.
-struct Root {
-    path: PathBuf,
-    driver: FsDriver,
-}
-
-impl Root {
-    fn new(name: &str) -> Root {
-        vm::require();
-        let path = PathBuf::from(format!(
-            "/sys/fs/cgroup/corral-test-driver-{name}-{}",
-            std::process::id()
-        ));
-        fs::create_dir(&path).unwrap_or_else(|e| panic!("creating {}: {e}", path.display()));
-        Root {
-            driver: FsDriver::with_root(&path),
-            path,
-        }
-    }
-
-    fn create(&self, rel: &str, r: Option<&LinuxResources>) -> Cgroup {
-        self.driver
-            .create(Path::new(rel), r)
-            .unwrap_or_else(|e| panic!("creating {rel}: {e}"))
-    }
-}
-
-impl Drop for Root {
-    /// Independent of the driver under test: cgroup.kill, then rmdir deepest
-    /// first, retrying while processes exit.
-    fn drop(&mut self) {
-        let _ = fs::write(self.path.join("cgroup.kill"), "1");
-        fn remove(dir: &Path) {
-            for e in fs::read_dir(dir).into_iter().flatten().flatten() {
-                if e.path().is_dir() {
-                    remove(&e.path());
-                }
-            }
-            for _ in 0..500 {
-                if fs::remove_dir(dir).is_ok() || !dir.exists() {
-                    return;
-                }
-                sleep(Duration::from_millis(10));
-            }
-        }
-        remove(&self.path);
-        if self.path.exists() {
-            eprintln!("warning: could not remove {}", self.path.display());
-        }
-    }
-}
 
 fn resources(json: &str) -> LinuxResources {
     serde_json::from_str(json).unwrap_or_else(|e| panic!("bad resources {json}: {e}"))
@@ -137,7 +86,7 @@ fn assert_killed(child: &mut Child) {
 
 #[test]
 fn create_enables_controllers_and_applies_limits() {
-    let root = Root::new("create");
+    let root = Root::new("driver-create");
     let r = resources(
         r#"{
         "memory": {"limit": 67108864, "swap": 67108864, "reservation": 16777216},
@@ -189,7 +138,7 @@ fn create_enables_controllers_and_applies_limits() {
 
 #[test]
 fn memory_oom_group_kill_is_counted_and_watched() {
-    let root = Root::new("oom");
+    let root = Root::new("driver-oom");
     let r = resources(
         r#"{"memory": {"limit": 33554432, "swap": 33554432},
             "unified": {"memory.oom.group": "1"}}"#,
@@ -229,7 +178,7 @@ fn memory_oom_group_kill_is_counted_and_watched() {
 
 #[test]
 fn pids_max_stops_a_fork_loop() {
-    let root = Root::new("pids");
+    let root = Root::new("driver-pids");
     let cg = root.create("pids", Some(&resources(r#"{"pids": {"limit": 16}}"#)));
     let out = probe(&cg, &["forks", "200"]);
     assert!(out.status.success(), "{out:?}");
@@ -240,7 +189,7 @@ fn pids_max_stops_a_fork_loop() {
 
 #[test]
 fn cpu_max_throttles_a_spinning_process() {
-    let root = Root::new("cpu");
+    let root = Root::new("driver-cpu");
     let r = resources(r#"{"cpu": {"quota": 10000, "period": 100000}}"#);
     let cg = root.create("cpu", Some(&r));
     let out = probe(&cg, &["spin", "3"]);
@@ -262,7 +211,7 @@ fn io_max_slows_direct_writes_on_the_vm_disk() {
     let dev = disk.major_minor();
     let (major, minor) = dev.split_once(':').unwrap();
     let limit = 2u64 << 20;
-    let root = Root::new("io");
+    let root = Root::new("driver-io");
     let free = root.create("free", None);
     let out = probe(
         &free,
@@ -303,7 +252,7 @@ fn io_max_slows_direct_writes_on_the_vm_disk() {
 
 #[test]
 fn apply_updates_a_running_cgroup_live() {
-    let root = Root::new("live");
+    let root = Root::new("driver-live");
     let r = resources(r#"{"pids": {"limit": 10}, "memory": {"limit": 67108864}}"#);
     let cg = root.create("live", Some(&r));
     let mut child = spawn(&cg, &["spin", "600"]);
@@ -346,7 +295,7 @@ fn apply_updates_a_running_cgroup_live() {
 
 #[test]
 fn freeze_stops_and_thaw_resumes_a_spinning_process() {
-    let root = Root::new("freeze");
+    let root = Root::new("driver-freeze");
     let cg = root.create("freeze", None);
     let mut child = spawn(&cg, &["spin", "600"]);
     let usage = || cg.stats().unwrap().cpu.usage_usec;
@@ -376,7 +325,7 @@ fn freeze_stops_and_thaw_resumes_a_spinning_process() {
 
 #[test]
 fn kill_all_kills_every_process_below() {
-    let root = Root::new("kill");
+    let root = Root::new("driver-kill");
     let top = root.create("k", None);
     let a = root.create("k/a", None);
     let b = root.create("k/b/c", None);
@@ -395,7 +344,7 @@ fn kill_all_kills_every_process_below() {
 
 #[test]
 fn kill_each_pid_is_a_working_fallback() {
-    let root = Root::new("killpids");
+    let root = Root::new("driver-killpids");
     let top = root.create("k", None);
     let leaf = root.create("k/leaf", None);
     let mut children = vec![
@@ -424,7 +373,7 @@ fn killing_the_hierarchy_root_is_refused() {
 
 #[test]
 fn destroy_removes_the_subtree_and_its_processes() {
-    let root = Root::new("destroy");
+    let root = Root::new("driver-destroy");
     root.create("d/e/f", None);
     let g = root.create("d/e/g", Some(&resources(r#"{"pids": {"limit": 8}}"#)));
     let mut child = spawn(&g, &["spin", "600"]);
@@ -439,7 +388,7 @@ fn destroy_removes_the_subtree_and_its_processes() {
 
 #[test]
 fn create_of_an_existing_cgroup_fails_and_leaves_it_untouched() {
-    let root = Root::new("exists");
+    let root = Root::new("driver-exists");
     let cg = root.create("x", Some(&resources(r#"{"pids": {"limit": 5}}"#)));
     let r = resources(r#"{"pids": {"limit": 100}}"#);
     let err = root.driver.create(Path::new("x"), Some(&r)).unwrap_err();
@@ -450,7 +399,7 @@ fn create_of_an_existing_cgroup_fails_and_leaves_it_untouched() {
 
 #[test]
 fn a_bad_value_fails_naming_the_file_and_leaves_nothing_behind() {
-    let root = Root::new("bad");
+    let root = Root::new("driver-bad");
     let r = resources(r#"{"pids": {"limit": 5}, "cpu": {"cpus": "999"}}"#);
     let err = root.driver.create(Path::new("p/q"), Some(&r)).unwrap_err();
     let msg = err.to_string();
@@ -470,7 +419,7 @@ fn a_bad_value_fails_naming_the_file_and_leaves_nothing_behind() {
 
 #[test]
 fn a_unified_key_of_a_controller_not_enabled_is_refused() {
-    let root = Root::new("unified");
+    let root = Root::new("driver-unified");
     let bare = FsDriver::with_root(&root.path).with_default_controllers(Vec::<String>::new());
     let cg = bare.create(Path::new("u"), None).unwrap();
     let err = cg
@@ -488,7 +437,7 @@ fn a_unified_key_of_a_controller_not_enabled_is_refused() {
 
 #[test]
 fn stats_and_psi_parse_from_real_files() {
-    let root = Root::new("stats");
+    let root = Root::new("driver-stats");
     let cg = root.create("s", Some(&resources(r#"{"memory": {"limit": 268435456}}"#)));
     assert!(probe(&cg, &["alloc", "16"]).status.success());
     assert!(probe(&cg, &["spin", "1"]).status.success());
@@ -522,7 +471,7 @@ fn stats_and_psi_parse_from_real_files() {
 
 #[test]
 fn open_dir_is_the_cgroup_directory() {
-    let root = Root::new("fd");
+    let root = Root::new("driver-fd");
     let cg = root.create("fd", None);
     let fd = cg.open_dir().unwrap();
     let link = fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd())).unwrap();
@@ -563,7 +512,7 @@ fn device_weight_falls_back_to_bfq_when_io_weight_cannot_take_it() {
         active.unwrap().trim_matches(['[', ']']).into(),
     );
     fs::write(&sched, "bfq").unwrap_or_else(|e| panic!("selecting bfq in {sched}: {e}"));
-    let root = Root::new("bfq");
+    let root = Root::new("driver-bfq");
     // io.weight takes a per-device weight only where io.cost is enabled
     // (EOPNOTSUPP otherwise); bfq takes it, in the v1 range.
     let r = resources(&format!(

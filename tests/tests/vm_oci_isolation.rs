@@ -331,3 +331,15 @@ fn a_mount_label_without_selinux_is_a_warning() {
         "{err}"
     );
 }
+
+#[test]
+fn resources_cgroup_v2_cannot_apply_are_warned_about() {
+    let (code, _, err) = run("kmem", &["true"], |s| {
+        s["linux"]["resources"]["memory"] = json!({"limit": 64 << 20, "kernel": 32 << 20});
+    });
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("warning: linux.resources.memory.kernel has no effect on cgroup v2"),
+        "{err}"
+    );
+}

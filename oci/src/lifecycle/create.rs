@@ -81,7 +81,10 @@ impl Runtime {
             owner: unsafe { libc::geteuid() },
             annotations: bundle.spec.annotations().clone().unwrap_or_default(),
             hooks: bundle.spec.hooks().clone(),
-            warnings: spec::warnings(&bundle.spec),
+            warnings: spec::warnings(&bundle.spec)
+                .into_iter()
+                .chain(ignored_resources(&linux))
+                .collect(),
         };
         // Recorded before the cgroup exists, so a crash leaves a trail.
         self.store.save(&state)?;
@@ -215,4 +218,26 @@ pub(super) fn cgroup_resources(
     }
     r.set_devices(Some(rules));
     r
+}
+
+/// Resources cgroup v2 has no file for (kernel memory, swappiness, ...):
+/// reported as warnings, never dropped silently.
+fn ignored_resources(linux: &oci_spec::runtime::Linux) -> Vec<String> {
+    let Some(r) = linux.resources() else {
+        return Vec::new();
+    };
+    match corral_isolator::cgroup::plan::plan(r) {
+        Ok(plan) => plan
+            .ignored
+            .iter()
+            .map(|i| {
+                format!(
+                    "linux.resources.{} has no effect on cgroup v2: {}",
+                    i.field, i.reason
+                )
+            })
+            .collect(),
+        // Invalid resources fail the cgroup creation with their own error.
+        Err(_) => Vec::new(),
+    }
 }

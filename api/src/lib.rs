@@ -11,12 +11,14 @@
 //!   operations, tasks and executors, containers, status updates).
 //! - [`scheduler`]: the v1 scheduler API — `Call` (with shape validation)
 //!   and `Event` (with constructors).
+//! - [`agent_link`]: corral's own agent ↔ master link (calls and events).
 //! - [`recordio`]: the `<length>\n<bytes>` framing of event streams.
 //! - [`resources`]: Mesos' resource text syntax (`cpus:2;ports:[1-9]`).
 //!
 //! `docs/api.md` lists the rules as implemented and where they come from.
 //! This crate depends on nothing else in the workspace.
 
+pub mod agent_link;
 pub mod ids;
 pub mod json;
 pub mod recordio;

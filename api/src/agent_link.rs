@@ -52,7 +52,7 @@ pub enum AgentCall {
     /// an id (a restart or a reconnect); `tasks` are those it runs.
     Subscribe {
         /// The agent: hostname, port, resources, attributes, id.
-        agent_info: AgentInfo,
+        agent_info: Box<AgentInfo>,
         /// The tasks it runs now, with their latest states.
         #[serde(default)]
         tasks: Vec<Task>,
@@ -63,7 +63,7 @@ pub enum AgentCall {
     /// A task's status changed; resent until acknowledged (same `uuid`).
     Update {
         /// With `uuid`, `agent_id` and `source` set.
-        status: TaskStatus,
+        status: Box<TaskStatus>,
     },
     /// The answer to the master's heartbeat.
     Heartbeat,
@@ -88,18 +88,18 @@ pub enum AgentEvent {
     /// Run a task (a command task, or one with its own executor).
     Launch {
         /// Its framework.
-        framework: FrameworkInfo,
+        framework: Box<FrameworkInfo>,
         /// The task, `agent_id` set.
-        task: TaskInfo,
+        task: Box<TaskInfo>,
     },
     /// Run a group of tasks under one executor.
     LaunchGroup {
         /// Its framework.
-        framework: FrameworkInfo,
+        framework: Box<FrameworkInfo>,
         /// The executor.
-        executor: ExecutorInfo,
+        executor: Box<ExecutorInfo>,
         /// The tasks.
-        task_group: TaskGroupInfo,
+        task_group: Box<TaskGroupInfo>,
     },
     /// Kill a task.
     Kill {
@@ -155,11 +155,11 @@ mod tests {
     #[test]
     fn agent_link_messages_are_tagged_by_type_and_round_trip() {
         let call = AgentCall::Update {
-            status: TaskStatus {
+            status: Box::new(TaskStatus {
                 task_id: TaskId::new("t1"),
                 uuid: Some(Bytes(vec![1, 2, 3])),
                 ..TaskStatus::default()
-            },
+            }),
         };
         let text = json::to_string(&call).unwrap();
         assert!(text.starts_with(r#"{"type":"UPDATE","status":{"#), "{text}");

@@ -55,6 +55,8 @@ pub struct Launched {
     pub pidfd: Option<OwnedFd>,
     /// The parent's end of the sync socket: EOF once the init has exec'd.
     pub sync: OwnedFd,
+    /// The init's start time (field 22 of /proc/PID/stat), 0 if unknown.
+    pub start_time: u64,
 }
 
 /// What `launch` needs besides the plan.
@@ -132,6 +134,8 @@ pub fn launch(req: &LaunchRequest) -> Result<Launched, LaunchError> {
             ..Report::default()
         },
     );
+    // Read while the child sets itself up.
+    let mut start_time = crate::process::stat(pid).map_or(0, |s| s.start_time);
     let mut init_pid = pid;
     let mut init_pidfd = Some(pidfd);
     loop {
@@ -143,6 +147,7 @@ pub fn launch(req: &LaunchRequest) -> Result<Launched, LaunchError> {
                 init_pid = r.value;
                 init_pidfd = None;
                 guard.pid = init_pid;
+                start_time = crate::process::stat(init_pid).map_or(0, |s| s.start_time);
             }
             Some(r) if r.tag == report::TAG_FAILED => return Err(child_error(req.plan, r)),
             _ => return Err(LaunchError::Died),
@@ -153,6 +158,7 @@ pub fn launch(req: &LaunchRequest) -> Result<Launched, LaunchError> {
         pid: init_pid,
         pidfd: init_pidfd,
         sync: parent_end,
+        start_time,
     })
 }
 

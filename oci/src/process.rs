@@ -35,7 +35,21 @@ pub fn parse_stat(text: &str) -> Option<ProcStat> {
 
 /// Reads /proc/PID/stat; None if the process does not exist.
 pub fn stat(pid: i32) -> Option<ProcStat> {
-    parse_stat(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
+    use std::io::Read;
+    // One read: the file is a few hundred bytes and reports size 0, so
+    // read_to_string would probe with several small reads.
+    let mut buf = [0u8; 2048];
+    let mut f = std::fs::File::open(format!("/proc/{pid}/stat")).ok()?;
+    let mut len = 0;
+    while len < buf.len() {
+        match f.read(&mut buf[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+    parse_stat(std::str::from_utf8(&buf[..len]).ok()?)
 }
 
 impl ProcessId {

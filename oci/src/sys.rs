@@ -93,3 +93,31 @@ pub fn pivot_root(new_root: &std::ffi::CStr, put_old: &std::ffi::CStr) -> Result
 pub fn check(ret: libc::c_int) -> Result<libc::c_int, i32> {
     if ret == -1 { Err(errno()) } else { Ok(ret) }
 }
+
+// The set*id calls below are raw syscalls, for the container's init: glibc's
+// wrappers make every thread of the process change ids (the "setxid"
+// broadcast over its list of threads, under its locks). A child cloned from
+// a multi-threaded process (the agent) has one thread, but its copy of that
+// list names the parent's threads and its copy of those locks may be held
+// for ever. The raw syscall changes the calling thread, which is all of it.
+
+/// setresuid(2) of the calling thread.
+pub fn setresuid(uid: libc::uid_t) -> Result<(), i32> {
+    // SAFETY: plain integer arguments.
+    let r = unsafe { libc::syscall(libc::SYS_setresuid, uid, uid, uid) };
+    if r == -1 { Err(errno()) } else { Ok(()) }
+}
+
+/// setresgid(2) of the calling thread.
+pub fn setresgid(gid: libc::gid_t) -> Result<(), i32> {
+    // SAFETY: plain integer arguments.
+    let r = unsafe { libc::syscall(libc::SYS_setresgid, gid, gid, gid) };
+    if r == -1 { Err(errno()) } else { Ok(()) }
+}
+
+/// setgroups(2) of the calling thread.
+pub fn setgroups(groups: &[libc::gid_t]) -> Result<(), i32> {
+    // SAFETY: groups points to groups.len() gids, read during the call.
+    let r = unsafe { libc::syscall(libc::SYS_setgroups, groups.len(), groups.as_ptr()) };
+    if r == -1 { Err(errno()) } else { Ok(()) }
+}

@@ -1,7 +1,7 @@
 //! The device cgroup on v2 (`corral_isolator::cgroup::devices`) against the
 //! real kernel: the eBPF filter compiled from OCI rules allows and denies
 //! opens and mknod as the rules say, live updates replace the program (one
-//! stays attached), the default rules, and invalid rules that create
+//! stays attached), the same rules share one loaded program, the default rules, and invalid rules that create
 //! nothing. Runs inside the VM only.
 //!
 //! Each test roots an `FsDriver` at its own scratch directory
@@ -124,6 +124,13 @@ fn rules_decide_opens_and_mknod_and_live_updates_replace_the_program() {
     let first = cg.device_filter_ids().unwrap();
     assert_eq!(first.len(), 1, "one program after create: {first:?}");
     assert_eq!(free.device_filter_ids().unwrap(), Vec::<u32>::new());
+    // The same rules elsewhere reuse the program loaded for them, and
+    // applying them again leaves it the one program attached.
+    let twin = root.create("twin", Some(&rules("")));
+    assert_eq!(twin.device_filter_ids().unwrap(), first);
+    twin.apply(&rules("")).unwrap();
+    assert_eq!(twin.device_filter_ids().unwrap(), first);
+    denied(&twin, "echo x > /dev/zero");
 
     assert_eq!(allowed(&cg, "head -c1 /dev/zero | wc -c"), "1");
     allowed(&cg, "echo x > /dev/null");

@@ -8,11 +8,14 @@
 //! directory, then applies the plan to the new leaf. On failure it removes
 //! the directories it made, deepest first; controllers it enabled in
 //! ancestors that existed before stay enabled (siblings may rely on them).
+//! The root's controllers and what is enabled in the ancestors are read
+//! once per driver and remembered ([`super::known`]).
 
 use super::driver::CgroupDriver;
 use super::error::{CgroupError, dir_hint};
 use super::files;
 use super::handle::Cgroup;
+use super::known::Known;
 use super::plan::{self, Plan};
 use super::tree;
 use oci_spec::runtime::LinuxResources;
@@ -35,6 +38,7 @@ pub const DEFAULT_CONTROLLERS: [&str; 6] = ["cpu", "cpuset", "hugetlb", "io", "m
 pub struct FsDriver {
     root: PathBuf,
     default_controllers: Vec<String>,
+    known: Known,
 }
 
 impl Default for FsDriver {
@@ -55,6 +59,7 @@ impl FsDriver {
         FsDriver {
             root: root.into(),
             default_controllers: DEFAULT_CONTROLLERS.map(String::from).to_vec(),
+            known: Known::default(),
         }
     }
 
@@ -75,16 +80,26 @@ impl FsDriver {
 
     /// Creates `path` and applies an already computed `plan` (see
     /// [`CgroupDriver::create`]).
+    /// What it has read or enabled above its cgroups before is trusted;
+    /// if the create fails with that knowledge, it is forgotten and the
+    /// create tried once more from fresh reads.
     pub fn create_planned(&self, path: &Path, plan: &Plan) -> Result<Cgroup, CgroupError> {
         let relative = relative(path, false)?;
+        match self.create_relative(&relative, plan) {
+            Err(_) if self.known.forget() => self.create_relative(&relative, plan),
+            result => result,
+        }
+    }
+
+    fn create_relative(&self, relative: &Path, plan: &Plan) -> Result<Cgroup, CgroupError> {
         let root_controllers = self.root_controllers()?;
-        let target = self.root.join(&relative);
+        let target = self.root.join(relative);
         if target.exists() {
             return Err(CgroupError::AlreadyExists { path: target });
         }
         let wanted = self.wanted(plan, &root_controllers)?;
         let mut created = Vec::new();
-        let result = self.build(&relative, &wanted, plan, &mut created);
+        let result = self.build(relative, &wanted, plan, &mut created);
         if result.is_err() {
             for dir in created.iter().rev() {
                 // Best effort: a failure here would hide the cause, which
@@ -98,8 +113,15 @@ impl FsDriver {
 
     /// The root's cgroup.controllers, or [`CgroupError::NotCgroup2`].
     fn root_controllers(&self) -> Result<BTreeSet<String>, CgroupError> {
+        if let Some(offered) = self.known.offered() {
+            return Ok(offered);
+        }
         match files::read_raw(&self.root, "cgroup.controllers") {
-            Ok(text) => Ok(text.split_whitespace().map(str::to_string).collect()),
+            Ok(text) => {
+                let offered = text.split_whitespace().map(str::to_string).collect();
+                self.known.set_offered(&offered);
+                Ok(offered)
+            }
             Err(e) if e.kind() == io::ErrorKind::NotFound => Err(CgroupError::NotCgroup2 {
                 root: self.root.clone(),
             }),
@@ -142,11 +164,17 @@ impl FsDriver {
         let mut dir = self.root.clone();
         let names: Vec<Component> = relative.components().collect();
         for (i, name) in names.iter().enumerate() {
-            enable(&dir, wanted)?;
+            if !self.known.has_enabled(&dir, wanted) {
+                enable(&dir, wanted)?;
+                self.known.set_enabled(&dir, wanted.iter().cloned());
+            }
             dir.push(name);
             let last = i + 1 == names.len();
             match fs::create_dir(&dir) {
-                Ok(()) => created.push(dir.clone()),
+                Ok(()) => {
+                    self.known.forget_dir(&dir);
+                    created.push(dir.clone());
+                }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists && !last => {}
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
                     return Err(CgroupError::AlreadyExists { path: dir });
@@ -161,8 +189,10 @@ impl FsDriver {
                 }
             }
         }
+        // Its cgroup.controllers is its parent's subtree_control, which has
+        // every controller the plan needs: no need to read it back.
         let cgroup = Cgroup::at(dir);
-        cgroup.apply_plan(plan)?;
+        cgroup.apply_plan_unchecked(plan)?;
         Ok(cgroup)
     }
 }

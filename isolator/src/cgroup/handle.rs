@@ -73,6 +73,12 @@ impl Cgroup {
     /// filter if the plan has one.
     pub fn apply_plan(&self, plan: &Plan) -> Result<(), CgroupError> {
         self.check_controllers(plan)?;
+        self.apply_plan_unchecked(plan)
+    }
+
+    /// [`Cgroup::apply_plan`] without first checking that the plan's
+    /// controllers are enabled here (the caller just enabled them).
+    pub(super) fn apply_plan_unchecked(&self, plan: &Plan) -> Result<(), CgroupError> {
         if let Some(limit) = plan.check_memory_usage {
             let usage = stats::parsed(&self.path, "memory.current", parse::single_u64)?;
             if usage > limit {

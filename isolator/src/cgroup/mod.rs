@@ -15,6 +15,7 @@ mod files;
 mod fs;
 mod handle;
 mod inotify;
+mod known;
 pub mod parse;
 pub mod plan;
 pub mod psi;

@@ -42,16 +42,10 @@ pub fn apply(p: &Prepared) -> Result<(), Failure> {
         prctl(libc::PR_SET_KEEPCAPS, 1, 0).map_err(|e| err(Step::Keepcaps, e))?;
     }
     if p.set_groups {
-        // SAFETY: groups points to groups.len() gids.
-        sys::check(unsafe { libc::setgroups(p.groups.len(), p.groups.as_ptr()) })
-            .map_err(|e| err(Step::Setgroups, e))?;
+        sys::setgroups(&p.groups).map_err(|e| err(Step::Setgroups, e))?;
     }
-    // SAFETY: plain integer arguments.
-    sys::check(unsafe { libc::setresgid(p.gid, p.gid, p.gid) })
-        .map_err(|e| err(Step::Setgid, e))?;
-    // SAFETY: plain integer arguments.
-    sys::check(unsafe { libc::setresuid(p.uid, p.uid, p.uid) })
-        .map_err(|e| err(Step::Setuid, e))?;
+    sys::setresgid(p.gid).map_err(|e| err(Step::Setgid, e))?;
+    sys::setresuid(p.uid).map_err(|e| err(Step::Setuid, e))?;
     if let Some(caps) = &p.caps {
         capset(caps.effective, caps.permitted, caps.inheritable)
             .map_err(|e| err(Step::Capset, e))?;

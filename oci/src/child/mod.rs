@@ -142,13 +142,46 @@ pub fn under(rootfs: &Path, dest: &Path) -> PathBuf {
 
 /// The directories to create for `path` below `stop` (exclusive), outermost first.
 fn parents_of(stop: &Path, path: &Path) -> Result<Vec<CString>, NulError> {
+    parents_except(stop, path, &mut Made::default())
+}
+
+/// The directories between `stop` (excluded) and `path` (excluded), outermost
+/// first, leaving out those `made` knows exist by then (and recording the
+/// rest as made).
+fn parents_except(stop: &Path, path: &Path, made: &mut Made) -> Result<Vec<CString>, NulError> {
     let mut dirs: Vec<&Path> = path
         .ancestors()
         .skip(1)
         .take_while(|a| a.starts_with(stop) && *a != stop)
         .collect();
     dirs.reverse();
-    dirs.into_iter().map(|d| cpath("mount point", d)).collect()
+    dirs.into_iter()
+        .filter(|d| made.record(d))
+        .map(|d| cpath("mount point", d))
+        .collect()
+}
+
+/// Directories the child will have made, or mounted on, by the time it
+/// reaches the item being prepared: the items after it need not mkdir them
+/// again (each EEXIST is a wasted syscall in the container's start).
+#[derive(Debug, Default)]
+struct Made(Vec<PathBuf>);
+
+impl Made {
+    /// Records `dir`; false if it was already known.
+    fn record(&mut self, dir: &Path) -> bool {
+        if self.0.iter().any(|d| d == dir) {
+            return false;
+        }
+        self.0.push(dir.to_path_buf());
+        true
+    }
+
+    /// A mount on the directory `target` hides whatever was made below it.
+    fn mounted_on(&mut self, target: &Path) {
+        self.0.retain(|d| !d.starts_with(target));
+        self.0.push(target.to_path_buf());
+    }
 }
 
 pub(crate) fn ptrs(v: &[CString]) -> Vec<*const c_char> {
@@ -250,5 +283,38 @@ impl Prepared {
             env_ptrs: ptrs(&env),
             env,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(v: &[CString]) -> Vec<&str> {
+        v.iter().map(|c| c.to_str().unwrap()).collect()
+    }
+
+    #[test]
+    fn parents_already_made_or_mounted_on_are_not_made_again() {
+        let root = Path::new("/b/rootfs");
+        let mut made = Made::default();
+        let first = parents_except(root, Path::new("/b/rootfs/dev/pts"), &mut made).unwrap();
+        assert_eq!(names(&first), ["/b/rootfs/dev"]);
+        // A sibling below the same parent: nothing left to make.
+        let second = parents_except(root, Path::new("/b/rootfs/dev/shm"), &mut made).unwrap();
+        assert!(second.is_empty(), "{second:?}");
+        // Deeper paths make only what is new.
+        let deep = parents_except(root, Path::new("/b/rootfs/dev/x/y/z"), &mut made).unwrap();
+        assert_eq!(names(&deep), ["/b/rootfs/dev/x", "/b/rootfs/dev/x/y"]);
+        // A mount on /dev hides /dev/x and /dev/x/y, but /dev itself stays.
+        made.mounted_on(Path::new("/b/rootfs/dev"));
+        let again = parents_except(root, Path::new("/b/rootfs/dev/x/y/z"), &mut made).unwrap();
+        assert_eq!(names(&again), ["/b/rootfs/dev/x", "/b/rootfs/dev/x/y"]);
+        // The root itself is never made.
+        assert!(
+            parents_except(root, Path::new("/b/rootfs/proc"), &mut made)
+                .unwrap()
+                .is_empty()
+        );
     }
 }

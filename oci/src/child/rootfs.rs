@@ -9,7 +9,8 @@
 
 use super::report::{Failure, Step};
 use super::{
-    NulError, PreparedDevice, PreparedMount, PreparedRoot, cpath, cstr, parents_of, under,
+    Made, NulError, PreparedDevice, PreparedMount, PreparedRoot, cpath, cstr, parents_except,
+    parents_of, under,
 };
 use crate::plan::{LaunchPlan, RootfsPlan};
 use crate::sys;
@@ -23,6 +24,7 @@ pub fn prepare(
     cgroup_dir: &Path,
 ) -> Result<PreparedRoot, NulError> {
     let mut mounts = Vec::new();
+    let mut made = Made::default();
     for m in &r.mounts {
         let target = under(&r.rootfs, &m.destination);
         let (source, fstype, flags, remount, bind) = if m.cgroup && !plan.namespaces.new_cgroup_ns {
@@ -52,9 +54,13 @@ pub fn prepare(
         } else {
             source
         };
+        let parents = parents_except(&r.rootfs, &target, &mut made)?;
+        if !m.file {
+            made.mounted_on(&target);
+        }
         mounts.push(PreparedMount {
             source: cpath("mount source", &source)?,
-            parents: parents_of(&r.rootfs, &target)?,
+            parents,
             target: cpath("mount destination", &target)?,
             fstype: cstr("mount type", &fstype)?,
             flags,
@@ -72,7 +78,7 @@ pub fn prepare(
             let target = under(&r.rootfs, &d.path);
             Ok(PreparedDevice {
                 host_path: cpath("device", &d.path)?,
-                parents: parents_of(&r.rootfs, &target)?,
+                parents: parents_except(&r.rootfs, &target, &mut made)?,
                 target: cpath("device", &target)?,
                 mode: d.kind | (d.mode & 0o7777),
                 dev: libc::makedev(d.major as u32, d.minor as u32),

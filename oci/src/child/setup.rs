@@ -146,14 +146,15 @@ fn namespaces(p: &Prepared) -> Result<(), Failure> {
     }
     if p.new_user {
         // Our host ids are unmapped in the new namespace: become its root.
-        // SAFETY: plain integer arguments.
-        if unsafe { libc::setresgid(0, 0, 0) } == -1 {
-            return Err(Failure::now(Step::Setgid, 0));
-        }
-        // SAFETY: plain integer arguments.
-        if unsafe { libc::setresuid(0, 0, 0) } == -1 {
-            return Err(Failure::now(Step::Setuid, 0));
-        }
+        let failed = |step| {
+            move |errno| Failure {
+                step,
+                index: 0,
+                errno,
+            }
+        };
+        sys::setresgid(0).map_err(failed(Step::Setgid))?;
+        sys::setresuid(0).map_err(failed(Step::Setuid))?;
     }
     if p.fork_after_setns {
         let mut args = sys::CloneArgs {

@@ -8,7 +8,6 @@ use super::{Runtime, RuntimeError, cgroup_relative, last_cap};
 use crate::id::ContainerId;
 use crate::launch::{self, LaunchError, LaunchRequest};
 use crate::plan::{self, HostFacts, LaunchPlan};
-use crate::process::ProcessId;
 use crate::spec::{self, Bundle};
 use crate::state::{State, Status, rfc3339_now};
 use std::os::fd::OwnedFd;
@@ -34,6 +33,18 @@ impl Runtime {
         bundle_dir: &Path,
         opts: &CreateOptions,
     ) -> Result<State, RuntimeError> {
+        self.create_or_run(id, bundle_dir, opts, false)
+    }
+
+    /// `create`, or with `start_now` create and start in one go: the init
+    /// execs right after setup instead of waiting on a start socket.
+    pub(super) fn create_or_run(
+        &self,
+        id: &ContainerId,
+        bundle_dir: &Path,
+        opts: &CreateOptions,
+        start_now: bool,
+    ) -> Result<State, RuntimeError> {
         let bundle = spec::load(bundle_dir)?;
         let host = HostFacts {
             last_cap: last_cap(),
@@ -49,7 +60,7 @@ impl Runtime {
             ));
         }
         self.store.claim(id)?;
-        self.create_claimed(id, &bundle, &plan, seccomp, opts)
+        self.create_claimed(id, &bundle, &plan, seccomp, opts, start_now)
             .inspect_err(|_| {
                 let _ = self.store.remove(id);
             })
@@ -62,6 +73,7 @@ impl Runtime {
         plan: &LaunchPlan,
         seccomp: Option<crate::seccomp::SeccompProgram>,
         opts: &CreateOptions,
+        start_now: bool,
     ) -> Result<State, RuntimeError> {
         let linux = bundle.spec.linux().clone().unwrap_or_default();
         let relative = cgroup_relative(linux.cgroups_path().as_deref(), id);
@@ -92,7 +104,16 @@ impl Runtime {
             .driver
             .create(&relative, Some(&cgroup_resources(&linux)))
             .map_err(|e| RuntimeError::Cgroup(e.to_string()))?;
-        let launched = self.listen_and_launch(id, &state, plan, seccomp, cgroup.path(), opts);
+        let listener = match start_now {
+            true => Ok(None),
+            false => bind_short(&self.start_socket(id)).map(|l| Some(OwnedFd::from(l))),
+        };
+        let launched = listener
+            .and_then(|l| self.launch(&state, plan, seccomp, cgroup.path(), opts, l.as_ref()));
+        let launched = launched.and_then(|l| match start_now {
+            true => Ok(launch::wait_exec(&l, plan).map(|()| l)?),
+            false => Ok(l),
+        });
         let launched = match launched {
             Ok(l) => l,
             Err(e) => {
@@ -101,10 +122,11 @@ impl Runtime {
             }
         };
         state.pid = launched.pid;
-        state.pid_start_time = ProcessId::of(launched.pid)
-            .map(|p| p.start_time)
-            .unwrap_or(0);
-        state.status = Status::Created;
+        state.pid_start_time = launched.start_time;
+        state.status = match start_now {
+            true => Status::Running,
+            false => Status::Created,
+        };
         let saved = self.store.save(&state);
         let pid_file = match (&saved, &opts.pid_file) {
             (Ok(()), Some(f)) => write_pid_file(f, launched.pid),
@@ -117,18 +139,15 @@ impl Runtime {
         Ok(state)
     }
 
-    fn listen_and_launch(
+    fn launch(
         &self,
-        id: &ContainerId,
         state: &State,
         plan: &LaunchPlan,
         seccomp: Option<crate::seccomp::SeccompProgram>,
         cgroup_dir: &Path,
         opts: &CreateOptions,
+        listener: Option<&OwnedFd>,
     ) -> Result<launch::Launched, RuntimeError> {
-        let sock = self.start_socket(id);
-        let listener = bind_short(&sock)?;
-        let listener = OwnedFd::from(listener);
         let console = super::console_socket(plan.terminal, opts.console_socket.as_deref())?;
         let hooks = state.hooks.clone().unwrap_or_default();
         let before_go = |pid: i32| -> Result<Vec<u8>, LaunchError> {
@@ -148,7 +167,7 @@ impl Runtime {
             plan,
             cgroup_dir,
             seccomp,
-            start_listener: Some(&listener),
+            start_listener: listener,
             console: console.as_ref(),
             last_cap: last_cap(),
             before_go: &before_go,

@@ -1,5 +1,5 @@
-//! The container lifecycle, one verb per file: create, start, state, kill,
-//! delete, plus pause/resume, update and stats over the cgroup. `Runtime`
+//! The container lifecycle, one verb per file: create, start, run (create
+//! and start in one step), state, kill, delete, plus pause/resume, update and stats over the cgroup. `Runtime`
 //! ties the state store to a cgroup driver; the same API serves the
 //! `corral oci` command line and the agent in-process.
 
@@ -9,6 +9,7 @@ mod delete;
 mod error;
 mod exec;
 mod kill;
+mod run;
 mod start;
 mod state;
 
@@ -117,10 +118,14 @@ pub(crate) fn console_socket(
 
 /// /proc/sys/kernel/cap_last_cap, or 40 (Linux 5.9+) if unreadable.
 pub fn last_cap() -> u32 {
-    std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(40)
+    // Fixed for the kernel's lifetime: read once per process.
+    static LAST_CAP: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *LAST_CAP.get_or_init(|| {
+        std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(40)
+    })
 }
 
 #[cfg(test)]

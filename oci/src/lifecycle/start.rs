@@ -52,15 +52,7 @@ impl Runtime {
         }
         state.status = Status::Running;
         self.store.save(&state)?;
-        let json = serde_json::to_vec(&state.oci(Status::Running)).expect("state serializes");
-        let hooks = state.hooks.clone().unwrap_or_default();
-        let mut warnings = Vec::new();
-        for (i, hook) in hooks.poststart().iter().flatten().enumerate() {
-            if let Err(e) = crate::hooks::run("poststart", std::slice::from_ref(hook), &json) {
-                warnings.push(e.to_string().replacen("hook 0", &format!("hook {i}"), 1));
-            }
-        }
-        Ok(warnings)
+        Ok(poststart(&state))
     }
 
     fn exec_error(&self, state: &crate::state::State, report: Report) -> RuntimeError {
@@ -85,6 +77,20 @@ impl Runtime {
             },
         }
     }
+}
+
+/// Runs the poststart hooks of a container that just started; their
+/// failures are returned as warnings.
+pub(super) fn poststart(state: &crate::state::State) -> Vec<String> {
+    let json = serde_json::to_vec(&state.oci(Status::Running)).expect("state serializes");
+    let hooks = state.hooks.clone().unwrap_or_default();
+    let mut warnings = Vec::new();
+    for (i, hook) in hooks.poststart().iter().flatten().enumerate() {
+        if let Err(e) = crate::hooks::run("poststart", std::slice::from_ref(hook), &json) {
+            warnings.push(e.to_string().replacen("hook 0", &format!("hook {i}"), 1));
+        }
+    }
+    warnings
 }
 
 fn read_all(conn: &mut UnixStream, buf: &mut [u8]) -> std::io::Result<usize> {

@@ -73,6 +73,11 @@ pub fn load(dir: &Path) -> Result<Bundle, SpecError> {
 
 /// Parses config.json text; errors name the JSON path (`process.args[0]`).
 pub fn parse(file: &Path, text: &[u8]) -> Result<Spec, SpecError> {
+    // Plain serde first: tracking the path costs on every field, and only
+    // a failed parse needs it, so that one is parsed again with tracking.
+    if let Ok(spec) = serde_json::from_slice(text) {
+        return Ok(spec);
+    }
     let de = &mut serde_json::Deserializer::from_slice(text);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();

@@ -1,19 +1,21 @@
 //! The effects: making a compiled device filter the one program of a
 //! cgroup's `BPF_CGROUP_DEVICE` hook, and reading which programs are there.
 //!
-//! Order of [`Cgroup::set_device_filter`]: load the new program (a verifier
-//! rejection changes nothing), list the programs attached now, attach the
-//! new one with `BPF_F_ALLOW_MULTI`, then detach the old ones. In between,
-//! old and new both run and a request needs both to allow it: access is
-//! never wider than either rule set during an update.
+//! Order of [`Cgroup::set_device_filter`]: load the new program, or reuse
+//! the one loaded before for the same instructions (a verifier rejection
+//! changes nothing), list the programs attached now, attach the new one
+//! with `BPF_F_ALLOW_MULTI` unless it is among them, then detach the
+//! others. In between, old and new both run and a request needs both to
+//! allow it: access is never wider than either rule set during an update.
 
+use super::cache;
 use super::compile::program;
 use super::insn::BpfInsn;
 use super::sys;
 use crate::cgroup::{Cgroup, CgroupError};
 use oci_spec::runtime::LinuxDeviceCgroup;
 use std::io;
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
 
 impl Cgroup {
     /// Allows the cgroup's processes (and its descendants') exactly the
@@ -31,11 +33,15 @@ impl Cgroup {
     pub fn set_device_filter(&self, insns: &[BpfInsn]) -> Result<(), CgroupError> {
         let dir = self.open_dir()?;
         let prog =
-            sys::prog_load(insns).map_err(|(e, log)| self.bpf_error("BPF_PROG_LOAD", e, log))?;
-        let old = self.attached(dir.as_fd())?;
-        sys::prog_attach(dir.as_fd(), prog.as_fd())
-            .map_err(|e| self.bpf_error("BPF_PROG_ATTACH", e, String::new()))?;
-        for p in &old {
+            cache::load(insns).map_err(|(e, log)| self.bpf_error("BPF_PROG_LOAD", e, log))?;
+        let ids = sys::prog_query(dir.as_fd())
+            .map_err(|e| self.bpf_error("BPF_PROG_QUERY", e, String::new()))?;
+        // The same program again (same rules): already in place.
+        if !ids.contains(&prog.id) {
+            sys::prog_attach(dir.as_fd(), prog.fd.as_fd())
+                .map_err(|e| self.bpf_error("BPF_PROG_ATTACH", e, String::new()))?;
+        }
+        for p in self.open_ids(ids.into_iter().filter(|&id| id != prog.id))? {
             match sys::prog_detach(dir.as_fd(), p.as_fd()) {
                 // ENOENT: someone else detached it meanwhile.
                 Err(e) if e.raw_os_error() != Some(libc::ENOENT) => {
@@ -54,13 +60,11 @@ impl Cgroup {
         sys::prog_query(dir.as_fd()).map_err(|e| self.bpf_error("BPF_PROG_QUERY", e, String::new()))
     }
 
-    /// Descriptors of the device programs attached here now. Programs that
+    /// Descriptors of the programs `ids` (attached here). Programs that
     /// vanish meanwhile are skipped, and so are those an LSM forbids us to
     /// open (as runc does): a device program can only narrow access.
-    fn attached(&self, dir: BorrowedFd) -> Result<Vec<OwnedFd>, CgroupError> {
-        let ids =
-            sys::prog_query(dir).map_err(|e| self.bpf_error("BPF_PROG_QUERY", e, String::new()))?;
-        let mut fds = Vec::with_capacity(ids.len());
+    fn open_ids(&self, ids: impl Iterator<Item = u32>) -> Result<Vec<OwnedFd>, CgroupError> {
+        let mut fds = Vec::new();
         for id in ids {
             match sys::prog_fd_by_id(id) {
                 Ok(fd) => fds.push(fd),

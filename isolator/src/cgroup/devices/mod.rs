@@ -8,6 +8,7 @@
 //! [`Cgroup::set_devices`]: super::Cgroup::set_devices
 
 mod attach;
+mod cache;
 mod compile;
 mod defaults;
 mod error;

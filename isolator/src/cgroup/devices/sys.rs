@@ -12,6 +12,7 @@ const BPF_PROG_ATTACH: i32 = 8;
 const BPF_PROG_DETACH: i32 = 9;
 const BPF_PROG_GET_FD_BY_ID: i32 = 13;
 const BPF_PROG_QUERY: i32 = 16;
+const BPF_OBJ_GET_INFO_BY_FD: i32 = 15;
 const BPF_PROG_TYPE_CGROUP_DEVICE: u32 = 15;
 const BPF_CGROUP_DEVICE: u32 = 6;
 const BPF_F_ALLOW_MULTI: u32 = 2;
@@ -70,6 +71,15 @@ struct GetFdByIdAttr {
     prog_id: u32,
     next_id: u32,
     open_flags: u32,
+}
+
+/// `bpf_attr` for `BPF_OBJ_GET_INFO_BY_FD`.
+#[repr(C)]
+#[derive(Debug, Default)]
+struct InfoByFdAttr {
+    bpf_fd: u32,
+    info_len: u32,
+    info: u64,
 }
 
 /// `bpf(cmd, attr, sizeof *attr)`.
@@ -200,4 +210,19 @@ pub(super) fn prog_fd_by_id(id: u32) -> io::Result<OwnedFd> {
     };
     // SAFETY: the attr holds numbers, no address.
     unsafe { bpf(BPF_PROG_GET_FD_BY_ID, &mut attr) }.map(owned)
+}
+
+/// The id of the loaded program `prog` (what [`prog_query`] lists).
+pub(super) fn prog_id(prog: BorrowedFd) -> io::Result<u32> {
+    // The first two u32 of struct bpf_prog_info: type and id. The kernel
+    // fills no more than info_len bytes.
+    let mut info = [0u32; 2];
+    let mut attr = InfoByFdAttr {
+        bpf_fd: prog.as_raw_fd() as u32,
+        info_len: size_of_val(&info) as u32,
+        info: info.as_mut_ptr() as u64,
+    };
+    // SAFETY: info points to info_len writable bytes that outlive the call.
+    unsafe { bpf(BPF_OBJ_GET_INFO_BY_FD, &mut attr) }?;
+    Ok(info[1])
 }

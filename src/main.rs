@@ -2,6 +2,7 @@
 //! runtime and the operator commands. Invoked as `corral-oci` (a link to the
 //! same binary) it is the OCI runtime directly, with runc's command line.
 
+mod master;
 mod oci;
 
 use clap::{Parser, Subcommand};
@@ -16,6 +17,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// The master: Mesos v1 scheduler API, DRF allocator, agent link.
+    Master(master::MasterArgs),
     /// The OCI runtime (runc-compatible command line).
     Oci(oci::OciArgs),
 }
@@ -30,6 +33,7 @@ fn main() {
         oci::main(oci::OciArgs::parse_from(std::env::args_os()))
     } else {
         match Cli::parse().command {
+            Command::Master(args) => master::main(args),
             Command::Oci(args) => oci::main(args),
         }
     };

@@ -62,6 +62,8 @@ pub enum AgentCall {
     },
     /// A task's status changed; resent until acknowledged (same `uuid`).
     Update {
+        /// The task's framework.
+        framework_id: FrameworkId,
         /// With `uuid`, `agent_id` and `source` set.
         status: Box<TaskStatus>,
     },
@@ -155,6 +157,7 @@ mod tests {
     #[test]
     fn agent_link_messages_are_tagged_by_type_and_round_trip() {
         let call = AgentCall::Update {
+            framework_id: FrameworkId::new("f"),
             status: Box::new(TaskStatus {
                 task_id: TaskId::new("t1"),
                 uuid: Some(Bytes(vec![1, 2, 3])),
@@ -162,7 +165,10 @@ mod tests {
             }),
         };
         let text = json::to_string(&call).unwrap();
-        assert!(text.starts_with(r#"{"type":"UPDATE","status":{"#), "{text}");
+        assert!(
+            text.starts_with(r#"{"type":"UPDATE","framework_id":{"value":"f"},"status":{"#),
+            "{text}"
+        );
         assert!(text.contains(r#""uuid":"AQID""#), "{text}");
         assert_eq!(json::from_str::<AgentCall>(&text).unwrap(), call);
 

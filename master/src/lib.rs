@@ -1,4 +1,103 @@
 //! The master daemon: the registry, the DRF allocator, offers, the v1
-//! scheduler API and the operator API.
+//! scheduler API, corral's agent link and the operator API.
+//!
+//! [`run`] serves HTTP ([`http`]) in front of one task that owns all state
+//! ([`core::Master`]); `docs/master.md` describes the flows.
 
 pub mod allocator;
+pub mod registry;
+
+pub mod config;
+pub mod convert;
+pub mod core;
+pub mod http;
+pub mod view;
+
+pub use config::Config;
+
+use std::net::SocketAddr;
+
+/// Why the master could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum MasterError {
+    /// The listening socket.
+    #[error("listening on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    /// The async runtime.
+    #[error("starting the runtime: {0}")]
+    Runtime(std::io::Error),
+    /// Serving HTTP.
+    #[error("serving HTTP: {0}")]
+    Serve(std::io::Error),
+}
+
+/// Runs the master until SIGINT or SIGTERM. Once it serves, prints
+/// `corral master listening on http://IP:PORT` on stdout.
+pub fn run(config: Config) -> Result<(), MasterError> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(MasterError::Runtime)?;
+    rt.block_on(serve(config))
+}
+
+async fn serve(config: Config) -> Result<(), MasterError> {
+    let addr = SocketAddr::new(config.ip, config.port);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| MasterError::Listen { addr, source })?;
+    let local = listener
+        .local_addr()
+        .map_err(|source| MasterError::Listen { addr, source })?;
+    let info = master_info(&config, local);
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let max_body = config.max_body_bytes;
+    tokio::spawn(core::Master::new(config, info).run(rx));
+    let app = http::router(http::Shared { master: tx }, max_body);
+    println!("corral master listening on http://{local}");
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown())
+        .await
+        .map_err(MasterError::Serve)
+}
+
+async fn shutdown() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+}
+
+fn master_info(config: &Config, addr: SocketAddr) -> corral_api::v1::MasterInfo {
+    let ip = match addr.ip() {
+        std::net::IpAddr::V4(v4) => u32::from_le_bytes(v4.octets()),
+        std::net::IpAddr::V6(_) => 0,
+    };
+    corral_api::v1::MasterInfo {
+        id: uuid::Uuid::new_v4().to_string(),
+        ip,
+        port: u32::from(addr.port()),
+        pid: Some(format!("master@{addr}")),
+        hostname: Some(config.hostname.clone()),
+        version: Some(http::MESOS_VERSION_STR.to_string()),
+        address: Some(corral_api::v1::Address {
+            hostname: Some(config.hostname.clone()),
+            ip: Some(addr.ip().to_string()),
+            port: i32::from(addr.port()),
+        }),
+        ..Default::default()
+    }
+}

@@ -32,6 +32,12 @@ pub enum MasterError {
     /// Serving HTTP.
     #[error("serving HTTP: {0}")]
     Serve(std::io::Error),
+    /// The registry in the work dir (the error names the file).
+    #[error("--work-dir {dir}: {source}")]
+    Registry {
+        dir: std::path::PathBuf,
+        source: registry::RegistryError,
+    },
 }
 
 /// Runs the master until SIGINT or SIGTERM. Once it serves, prints
@@ -53,10 +59,31 @@ async fn serve(config: Config) -> Result<(), MasterError> {
     let local = listener
         .local_addr()
         .map_err(|source| MasterError::Listen { addr, source })?;
-    let info = master_info(&config, local);
+    let registry_err = |source| MasterError::Registry {
+        dir: config.work_dir.clone(),
+        source,
+    };
+    let registry = registry::Registry::open(&config.work_dir).map_err(registry_err)?;
+    let snapshot = registry.load().map_err(registry_err)?;
+    let id = format!("{}-{}", snapshot.cluster_id, snapshot.epoch);
+    let recovered = (
+        snapshot.agents.len(),
+        snapshot.frameworks.len(),
+        snapshot.tasks.len(),
+    );
+    let writer = registry::RegistryWriter::spawn(registry).map_err(registry_err)?;
+    let info = master_info(&config, local, id);
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let max_body = config.max_body_bytes;
-    tokio::spawn(core::Master::new(config, info).run(rx));
+    let mut master = core::Master::new(config, info).with_registry(writer);
+    master.recover_from(snapshot, std::time::Instant::now());
+    tokio::spawn(master.run(rx));
+    if recovered != (0, 0, 0) {
+        eprintln!(
+            "corral master: recovered {} agents, {} frameworks, {} tasks from the registry",
+            recovered.0, recovered.1, recovered.2
+        );
+    }
     let app = http::router(http::Shared { master: tx }, max_body);
     println!("corral master listening on http://{local}");
     use std::io::Write as _;
@@ -81,13 +108,13 @@ async fn shutdown() {
     }
 }
 
-fn master_info(config: &Config, addr: SocketAddr) -> corral_api::v1::MasterInfo {
+fn master_info(config: &Config, addr: SocketAddr, id: String) -> corral_api::v1::MasterInfo {
     let ip = match addr.ip() {
         std::net::IpAddr::V4(v4) => u32::from_le_bytes(v4.octets()),
         std::net::IpAddr::V6(_) => 0,
     };
     corral_api::v1::MasterInfo {
-        id: uuid::Uuid::new_v4().to_string(),
+        id,
         ip,
         port: u32::from(addr.port()),
         pid: Some(format!("master@{addr}")),

@@ -282,8 +282,9 @@ impl Master {
             },
         );
         if let Some(a) = self.agents.get_mut(&pool.agent) {
-            a.tasks.insert(key);
+            a.tasks.insert(key.clone());
         }
+        self.persist_task(&key);
         self.counters.tasks_launched += 1;
     }
 

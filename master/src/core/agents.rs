@@ -68,11 +68,13 @@ impl Master {
         };
         self.to_agent(&id, &hello);
         self.request_allocation();
+        let durable = self.persist_agent(&id);
         let closed = super::Closed::Agent(id, stream_id.clone());
         Ok(Subscription {
             stream_id,
             records,
             closed,
+            durable,
         })
     }
 
@@ -101,12 +103,13 @@ impl Master {
                 });
             }
             let recovered = task.state.is_terminal();
-            self.tasks.entry(key).or_insert(super::TaskEntry {
+            self.tasks.entry(key.clone()).or_insert(super::TaskEntry {
                 task,
                 role,
                 resources,
                 recovered,
             });
+            self.persist_task(&key);
         }
         used
     }
@@ -158,6 +161,13 @@ impl Master {
                     status.source = Some(corral_api::v1::Source::Master);
                     self.set_state(&key, status.clone());
                     self.to_framework(&key.0, &Event::update(status));
+                }
+                Some(known) if known.task.state != task.state && !task.state.is_terminal() => {
+                    // The agent holds the truth (a restarted master may have
+                    // lost its last writes): take its state, quietly.
+                    if let Some(latest) = task.statuses.last().cloned() {
+                        self.set_state(&key, latest);
+                    }
                 }
                 Some(_) => {}
                 None => {
@@ -280,6 +290,7 @@ impl Master {
             return;
         };
         a.link = Link::Unreachable;
+        let id_owned = id.clone();
         if let Some(s) = a.stream.take() {
             s.send(&AgentEvent::Error {
                 message: "no heartbeat within the ping timeout: agent marked unreachable".into(),
@@ -289,6 +300,7 @@ impl Master {
         let offers: Vec<_> = a.offers.iter().cloned().collect();
         let tasks: Vec<_> = a.tasks.iter().cloned().collect();
         let _ = self.allocator.deactivate_agent(key);
+        self.persist_agent(&id_owned);
         for o in offers {
             self.rescind(&o, now, true);
         }

@@ -80,11 +80,13 @@ impl Master {
             f.next_heartbeat = now + self.config.heartbeat_interval;
         }
         self.request_allocation();
+        let durable = self.persist_framework(&id);
         let closed = super::Closed::Framework(id, stream_id.clone());
         Ok(Subscription {
             stream_id,
             records,
             closed,
+            durable,
         })
     }
 
@@ -165,6 +167,7 @@ impl Master {
         let key = f.key;
         let _ = self.allocator.deactivate_framework(key);
         self.remove_offers_of(id, now, false);
+        self.persist_framework(id);
     }
 
     pub(super) fn expire_frameworks(&mut self, now: Instant) {
@@ -210,6 +213,7 @@ impl Master {
                 a.tasks.remove(&k);
             }
         }
+        self.unpersist_framework(id);
         if let Some(f) = self.frameworks.remove(id) {
             self.framework_keys.remove(&f.key);
             let _ = self.allocator.remove_framework(f.key);

@@ -15,6 +15,7 @@ mod agents;
 mod calls;
 mod frameworks;
 mod offers;
+mod persist;
 mod stream;
 mod tasks;
 
@@ -67,6 +68,8 @@ pub struct Subscription {
     pub records: mpsc::UnboundedReceiver<Bytes>,
     /// What to report when the body goes away.
     pub closed: Closed,
+    /// Resolves once the registry holds the subscriber: answer only then.
+    pub durable: Option<crate::registry::Ticket>,
 }
 
 /// Whose stream closed.
@@ -210,6 +213,8 @@ pub struct Master {
     pub(crate) counters: Counters,
     /// Kills for tasks nobody tracks, sent once the agent's stream is up.
     pub(crate) pending_kills: Vec<(AgentId, (FrameworkId, TaskId))>,
+    /// The registry's writer (none in tests of the loop alone).
+    pub(crate) registry: Option<crate::registry::RegistryWriter>,
     allocation_requested: bool,
     next_allocation: Instant,
     sequence: u64,
@@ -241,10 +246,17 @@ impl Master {
             tasks: HashMap::new(),
             counters: Counters::default(),
             pending_kills: Vec::new(),
+            registry: None,
             allocation_requested: false,
             sequence: 0,
             started: now,
         }
+    }
+
+    /// Writes every change to `writer` from now on.
+    pub fn with_registry(mut self, writer: crate::registry::RegistryWriter) -> Master {
+        self.registry = Some(writer);
+        self
     }
 
     /// A fresh id: `<master id>-<kind><number>` (Mesos' shape).

@@ -54,6 +54,7 @@ impl Master {
             e.task.state = status.state;
             e.task.statuses = vec![status];
         }
+        self.persist_task(key);
     }
 
     fn recover_if_terminal(&mut self, key: &Key, now: Instant) {
@@ -80,6 +81,7 @@ impl Master {
     }
 
     pub(crate) fn forget_task(&mut self, key: &Key) {
+        self.unpersist_task(key);
         if let Some(e) = self.tasks.remove(key)
             && let Some(a) = self.agents.get_mut(&e.task.agent_id)
         {

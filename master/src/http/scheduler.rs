@@ -44,6 +44,12 @@ async fn serve(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<Resp
             reply,
         })
         .await?;
+        if let Some(ticket) = sub.durable {
+            ticket.await.map_err(|e| CallError {
+                status: 503,
+                message: format!("the registry could not record the subscription: {e}"),
+            })?;
+        }
         let body = RecordBody::new(sub.records, shared.master.clone(), sub.closed);
         return Ok((
             StatusCode::OK,

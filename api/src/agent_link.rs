@@ -120,6 +120,15 @@ pub enum AgentEvent {
         /// The executor.
         executor_id: ExecutorId,
     },
+    /// A framework's message for one of its executors (scheduler MESSAGE).
+    FrameworkMessage {
+        /// Its framework.
+        framework_id: FrameworkId,
+        /// The executor.
+        executor_id: ExecutorId,
+        /// The bytes, as the scheduler sent them.
+        data: Bytes,
+    },
     /// A framework is gone: kill all its tasks.
     ShutdownFramework {
         /// The framework.

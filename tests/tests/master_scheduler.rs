@@ -284,3 +284,32 @@ fn a_silent_agent_becomes_unreachable_and_is_reconciled_when_it_returns() {
     let back = s.expect_update("p1", TaskState::Running, T);
     assert_eq!(back.reason, Some(corral_api::v1::Reason::AgentReregistered));
 }
+
+#[test]
+fn framework_messages_reach_the_agent_and_unknown_agents_are_refused() {
+    use corral_api::agent_link::AgentEvent;
+    use corral_api::scheduler::Call;
+    let m = master(&[]);
+    let agent = SimAgent::start(&m.url(), SimOptions::default());
+    let s = subscribe(&m.url(), framework("message"));
+    let data = corral_api::Bytes(b"hello executor".to_vec());
+    let call = |agent_id| {
+        Call::message(
+            s.framework_id(),
+            agent_id,
+            corral_api::ExecutorId::new("e1"),
+            data.clone(),
+        )
+    };
+    let (status, body) = s.call(call(agent.agent_id()));
+    assert_eq!(status, 202, "{body}");
+    agent.wait_for("the message", T, |a| {
+        a.events().iter().any(|e| {
+            matches!(e, AgentEvent::FrameworkMessage { data: d, executor_id, .. }
+                if d.0 == b"hello executor" && executor_id.as_str() == "e1")
+        })
+    });
+    let (status, body) = s.call(call(corral_api::AgentId::new("nowhere")));
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("nowhere"), "{body}");
+}

@@ -69,9 +69,23 @@ impl Master {
             // No inverse offers are ever made; REQUEST is a no-op in Mesos.
             CallType::AcceptInverseOffers | CallType::DeclineInverseOffers | CallType::Request => {}
             CallType::Message => {
-                return Err(CallError::bad_request(
-                    "MESSAGE (framework to executor) is not supported by corral yet",
-                ));
+                let msg = call.message.expect("shape checked");
+                if !self.agents.contains_key(&msg.agent_id) {
+                    return Err(CallError::bad_request(format!(
+                        "agent '{}' is not known",
+                        msg.agent_id
+                    )));
+                }
+                // Best effort, as in Mesos: a message to a disconnected
+                // agent is dropped.
+                self.to_agent(
+                    &msg.agent_id,
+                    &AgentEvent::FrameworkMessage {
+                        framework_id: id,
+                        executor_id: msg.executor_id,
+                        data: msg.data,
+                    },
+                );
             }
             CallType::AcknowledgeOperationStatus | CallType::ReconcileOperations => {
                 return Err(CallError::bad_request(format!(

@@ -149,6 +149,8 @@ impl Brain {
             AgentEvent::ShutdownFramework { framework_id } => {
                 self.kill_where(|key, _| key.0 == framework_id);
             }
+            // Recorded above; a simulated executor has nothing to do with it.
+            AgentEvent::FrameworkMessage { .. } => {}
             AgentEvent::Acknowledge {
                 framework_id,
                 task_id,

@@ -313,3 +313,43 @@ fn framework_messages_reach_the_agent_and_unknown_agents_are_refused() {
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("nowhere"), "{body}");
 }
+
+#[test]
+fn tasks_reported_lost_are_killed_when_their_agent_returns() {
+    let m = master(&["--agent-ping-timeout", "200ms", "--max-agent-ping-timeouts", "2"]);
+    let agent = SimAgent::start(
+        &m.url(),
+        SimOptions {
+            behaviour: Behaviour::RunUntilKilled,
+            auto_reconnect: false,
+            ..SimOptions::default()
+        },
+    );
+    // Not partition-aware: an unreachable agent's tasks are TASK_LOST.
+    let mut s = subscribe(&m.url(), framework("lost"));
+    let offer = s.next_offers(T).remove(0);
+    s.accept_launch(
+        vec![offer.id.clone()],
+        vec![task_for(&offer, "l1", "sleep 1000", 0.5, 64.0)],
+        None,
+    );
+    s.expect_update("l1", TaskState::Running, T);
+    agent.wait_for("updates acknowledged", T, |a| a.pending_updates() == 0);
+    agent.pause_heartbeats(true);
+    agent.disconnect();
+    s.expect_update("l1", TaskState::Lost, T);
+    agent.pause_heartbeats(false);
+    agent.reconnect();
+    agent.wait_for("the lost task killed", T, |a| {
+        a.task_state("l1") == Some(TaskState::Killed)
+    });
+    // Its resources are offered again in full.
+    let again = s.next_offers(T);
+    let cpus: f64 = again[0]
+        .resources
+        .iter()
+        .filter(|r| r.name == "cpus")
+        .filter_map(|r| r.scalar.map(|s| s.value))
+        .sum();
+    assert_eq!(cpus, 4.0, "{again:?}");
+}

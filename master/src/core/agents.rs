@@ -55,6 +55,7 @@ impl Master {
                         last_heard: now,
                         next_heartbeat: now + self.config.agent_ping_timeout,
                         tasks,
+                        lost_tasks: Default::default(),
                         offers: Default::default(),
                         registered_at: Master::wall_now(),
                     },
@@ -170,10 +171,20 @@ impl Master {
                     }
                 }
                 Some(_) => {}
-                None => {
-                    // Unknown here (its framework gave up on it, or it was
-                    // reported lost): a task nobody tracks is killed.
+                None if self.agents[id].lost_tasks.contains(&key)
+                    || !self.frameworks.contains_key(&key.0) =>
+                {
+                    // Reported lost while unreachable, or its framework is
+                    // gone: a task nobody tracks is killed.
                     self.kill_later(id, &key);
+                }
+                None => {
+                    // The registry lost it (a crash right after launch): the
+                    // agent's word is taken.
+                    self.adopt_tasks(id, vec![task]);
+                    if let Some(a) = self.agents.get_mut(id) {
+                        a.tasks.insert(key);
+                    }
                 }
             }
         }
@@ -185,8 +196,40 @@ impl Master {
         a.stream = Some(stream);
         a.link = Link::Connected;
         a.last_heard = now;
-        let key = a.key;
-        let _ = self.allocator.activate_agent(key);
+        a.lost_tasks.clear();
+        self.readmit(id)
+    }
+
+    /// Rebuilds a returning agent in the allocator from its reported total
+    /// and the tasks it runs now (its filters go with the old entry).
+    fn readmit(&mut self, id: &AgentId) -> Result<(), CallError> {
+        let a = &self.agents[id];
+        let total = convert::to_alloc(&a.info.resources)
+            .map_err(|e| CallError::bad_request(format!("agent_info.resources: {e}")))?;
+        let used: Vec<Used> = a
+            .tasks
+            .iter()
+            .filter_map(|k| {
+                let t = self.tasks.get(k)?;
+                let f = self.frameworks.get(&k.0)?;
+                (!t.recovered).then(|| Used {
+                    framework: f.key,
+                    role: t.role.clone(),
+                    resources: t.resources.clone(),
+                })
+            })
+            .collect();
+        let old = a.key;
+        let _ = self.allocator.remove_agent(old);
+        self.agent_keys.remove(&old);
+        let key = self
+            .allocator
+            .add_agent(&total, &used)
+            .map_err(|e| CallError::bad_request(format!("re-admitting agent '{id}': {e}")))?;
+        self.agent_keys.insert(key, id.clone());
+        if let Some(a) = self.agents.get_mut(id) {
+            a.key = key;
+        }
         Ok(())
     }
 
@@ -312,6 +355,9 @@ impl Master {
             let state = if aware {
                 TaskState::Unreachable
             } else {
+                if let Some(a) = self.agents.get_mut(id) {
+                    a.lost_tasks.insert(t.clone());
+                }
                 TaskState::Lost
             };
             let mut status = Master::master_status(

@@ -158,6 +158,8 @@ pub(crate) struct Agent {
     pub last_heard: Instant,
     pub next_heartbeat: Instant,
     pub tasks: HashSet<(FrameworkId, TaskId)>,
+    /// Tasks reported TASK_LOST while it was unreachable: killed on return.
+    pub lost_tasks: HashSet<(FrameworkId, TaskId)>,
     pub offers: HashSet<OfferId>,
     pub registered_at: f64,
 }

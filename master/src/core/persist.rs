@@ -163,6 +163,7 @@ impl Master {
                 last_heard: now,
                 next_heartbeat: now,
                 tasks,
+                lost_tasks: Default::default(),
                 offers: Default::default(),
                 registered_at: r.registered_at,
             },

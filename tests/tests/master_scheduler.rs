@@ -27,6 +27,30 @@ fn subscribe(url: &str, info: corral_api::v1::FrameworkInfo) -> Scheduler {
     s
 }
 
+/// An agent whose tasks run until killed.
+fn running_agent(m: &MasterProcess, auto_reconnect: bool) -> SimAgent {
+    SimAgent::start(
+        &m.url(),
+        SimOptions {
+            behaviour: Behaviour::RunUntilKilled,
+            auto_reconnect,
+            ..SimOptions::default()
+        },
+    )
+}
+
+/// Launches task `id` (`sleep 1000`, 0.5 cpus, 64 MB) on the next offer and
+/// waits until it runs.
+fn launch_running(s: &mut Scheduler, id: &str) {
+    let offer = s.next_offers(T).remove(0);
+    s.accept_launch(
+        vec![offer.id.clone()],
+        vec![task_for(&offer, id, "sleep 1000", 0.5, 64.0)],
+        None,
+    );
+    s.expect_update(id, TaskState::Running, T);
+}
+
 /// The events matching `pred` that arrive within `window` (to assert that
 /// none does).
 fn within(
@@ -125,21 +149,9 @@ fn unused_offers_are_rescinded_after_the_offer_timeout() {
 #[test]
 fn kill_ends_a_running_task_killed_and_reconcile_reports_the_truth() {
     let m = master(&[]);
-    let agent = SimAgent::start(
-        &m.url(),
-        SimOptions {
-            behaviour: Behaviour::RunUntilKilled,
-            ..SimOptions::default()
-        },
-    );
+    let agent = running_agent(&m, true);
     let mut s = subscribe(&m.url(), partition_aware("kill"));
-    let offer = s.next_offers(T).remove(0);
-    s.accept_launch(
-        vec![offer.id.clone()],
-        vec![task_for(&offer, "k1", "sleep 1000", 0.5, 64.0)],
-        None,
-    );
-    s.expect_update("k1", TaskState::Running, T);
+    launch_running(&mut s, "k1");
     // Explicit reconciliation: known and unknown tasks.
     s.reconcile(vec![
         ("k1".into(), None),
@@ -187,23 +199,11 @@ fn invalid_tasks_fail_with_task_error_and_bad_offers_with_task_dropped() {
 #[test]
 fn a_framework_fails_over_within_its_timeout_and_keeps_its_tasks() {
     let m = master(&[]);
-    let agent = SimAgent::start(
-        &m.url(),
-        SimOptions {
-            behaviour: Behaviour::RunUntilKilled,
-            ..SimOptions::default()
-        },
-    );
+    let agent = running_agent(&m, true);
     let mut info = partition_aware("failover");
     info.failover_timeout = 60.0;
     let mut s = subscribe(&m.url(), info);
-    let offer = s.next_offers(T).remove(0);
-    s.accept_launch(
-        vec![offer.id.clone()],
-        vec![task_for(&offer, "f1", "sleep 1000", 0.5, 64.0)],
-        None,
-    );
-    s.expect_update("f1", TaskState::Running, T);
+    launch_running(&mut s, "f1");
     let id = s.framework_id();
     let mut again = s.info();
     s.close();
@@ -227,23 +227,11 @@ fn a_framework_fails_over_within_its_timeout_and_keeps_its_tasks() {
 #[test]
 fn a_framework_past_its_failover_timeout_has_its_tasks_killed() {
     let m = master(&[]);
-    let agent = SimAgent::start(
-        &m.url(),
-        SimOptions {
-            behaviour: Behaviour::RunUntilKilled,
-            ..SimOptions::default()
-        },
-    );
+    let agent = running_agent(&m, true);
     let mut info = framework("expire");
     info.failover_timeout = 0.3;
     let mut s = subscribe(&m.url(), info);
-    let offer = s.next_offers(T).remove(0);
-    s.accept_launch(
-        vec![offer.id.clone()],
-        vec![task_for(&offer, "e1", "sleep 1000", 0.5, 64.0)],
-        None,
-    );
-    s.expect_update("e1", TaskState::Running, T);
+    launch_running(&mut s, "e1");
     s.close();
     agent.wait_for("the task killed", T, |a| {
         a.task_state("e1") == Some(TaskState::Killed)
@@ -258,22 +246,9 @@ fn a_silent_agent_becomes_unreachable_and_is_reconciled_when_it_returns() {
         "--max-agent-ping-timeouts",
         "2",
     ]);
-    let agent = SimAgent::start(
-        &m.url(),
-        SimOptions {
-            behaviour: Behaviour::RunUntilKilled,
-            auto_reconnect: false,
-            ..SimOptions::default()
-        },
-    );
+    let agent = running_agent(&m, false);
     let mut s = subscribe(&m.url(), partition_aware("partition"));
-    let offer = s.next_offers(T).remove(0);
-    s.accept_launch(
-        vec![offer.id.clone()],
-        vec![task_for(&offer, "p1", "sleep 1000", 0.5, 64.0)],
-        None,
-    );
-    s.expect_update("p1", TaskState::Running, T);
+    launch_running(&mut s, "p1");
     agent.wait_for("updates acknowledged", T, |a| a.pending_updates() == 0);
     agent.pause_heartbeats(true);
     agent.disconnect();
@@ -316,24 +291,16 @@ fn framework_messages_reach_the_agent_and_unknown_agents_are_refused() {
 
 #[test]
 fn tasks_reported_lost_are_killed_when_their_agent_returns() {
-    let m = master(&["--agent-ping-timeout", "200ms", "--max-agent-ping-timeouts", "2"]);
-    let agent = SimAgent::start(
-        &m.url(),
-        SimOptions {
-            behaviour: Behaviour::RunUntilKilled,
-            auto_reconnect: false,
-            ..SimOptions::default()
-        },
-    );
+    let m = master(&[
+        "--agent-ping-timeout",
+        "200ms",
+        "--max-agent-ping-timeouts",
+        "2",
+    ]);
+    let agent = running_agent(&m, false);
     // Not partition-aware: an unreachable agent's tasks are TASK_LOST.
     let mut s = subscribe(&m.url(), framework("lost"));
-    let offer = s.next_offers(T).remove(0);
-    s.accept_launch(
-        vec![offer.id.clone()],
-        vec![task_for(&offer, "l1", "sleep 1000", 0.5, 64.0)],
-        None,
-    );
-    s.expect_update("l1", TaskState::Running, T);
+    launch_running(&mut s, "l1");
     agent.wait_for("updates acknowledged", T, |a| a.pending_updates() == 0);
     agent.pause_heartbeats(true);
     agent.disconnect();

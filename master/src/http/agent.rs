@@ -2,13 +2,12 @@
 //! `corral_api::agent_link`). SUBSCRIBE opens the agent's event stream;
 //! other calls name the agent and its stream in headers and get 202.
 
-use super::body::RecordBody;
 use super::{Shared, accepted, ask, check_content_type, error};
 use crate::core::{CallError, Command};
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use corral_api::AgentId;
 use corral_api::agent_link::{AGENT_ID_HEADER, AgentCall, STREAM_ID_HEADER};
 
@@ -45,25 +44,7 @@ async fn serve(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<Resp
             reply,
         })
         .await?;
-        if let Some(ticket) = sub.durable {
-            ticket.await.map_err(|e| CallError {
-                status: 503,
-                message: format!("the registry could not record the subscription: {e}"),
-            })?;
-        }
-        let body = RecordBody::new(sub.records, shared.master.clone(), sub.closed);
-        return Ok((
-            StatusCode::OK,
-            [
-                (header::CONTENT_TYPE, "application/json".to_string()),
-                (
-                    header::HeaderName::from_static("mesos-stream-id"),
-                    sub.stream_id,
-                ),
-            ],
-            Body::from_stream(body),
-        )
-            .into_response());
+        return super::body::respond(shared, sub).await;
     }
     let agent_id = text(AGENT_ID_HEADER).map(AgentId::new).ok_or_else(|| {
         CallError::bad_request(format!("expecting the '{AGENT_ID_HEADER}' header"))

@@ -2,7 +2,11 @@
 //! they come, chunked; when the client goes away (the body is dropped) the
 //! master is told which stream closed.
 
-use crate::core::{Closed, Command};
+use super::Shared;
+use crate::core::{CallError, Closed, Command, Subscription};
+use axum::body::Body;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use futures_util::Stream;
 use std::convert::Infallible;
@@ -45,4 +49,28 @@ impl Drop for RecordBody {
             let _ = master.send(Command::StreamClosed(closed));
         }
     }
+}
+
+/// The answer to a granted subscription, once the registry holds it: 200,
+/// `Mesos-Stream-Id`, and the records as a chunked body.
+pub async fn respond(shared: &Shared, sub: Subscription) -> Result<Response, CallError> {
+    if let Some(ticket) = sub.durable {
+        ticket.await.map_err(|e| CallError {
+            status: 503,
+            message: format!("the registry could not record the subscription: {e}"),
+        })?;
+    }
+    let body = RecordBody::new(sub.records, shared.master.clone(), sub.closed);
+    Ok((
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "application/json".to_string()),
+            (
+                header::HeaderName::from_static("mesos-stream-id"),
+                sub.stream_id,
+            ),
+        ],
+        Body::from_stream(body),
+    )
+        .into_response())
 }

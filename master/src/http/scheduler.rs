@@ -2,13 +2,12 @@
 //! (200, chunked RecordIO, `Mesos-Stream-Id`), every other call with 202
 //! once the master accepted it. Malformed requests are 400 with a message.
 
-use super::body::RecordBody;
 use super::{Shared, accepted, ask, check_accept, check_content_type, error};
 use crate::core::{CallError, Command};
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use corral_api::scheduler::{Call, CallType};
 
 /// The stream id header of Mesos' scheduler API.
@@ -44,25 +43,7 @@ async fn serve(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<Resp
             reply,
         })
         .await?;
-        if let Some(ticket) = sub.durable {
-            ticket.await.map_err(|e| CallError {
-                status: 503,
-                message: format!("the registry could not record the subscription: {e}"),
-            })?;
-        }
-        let body = RecordBody::new(sub.records, shared.master.clone(), sub.closed);
-        return Ok((
-            StatusCode::OK,
-            [
-                (header::CONTENT_TYPE, "application/json".to_string()),
-                (
-                    header::HeaderName::from_static("mesos-stream-id"),
-                    sub.stream_id,
-                ),
-            ],
-            Body::from_stream(body),
-        )
-            .into_response());
+        return super::body::respond(shared, sub).await;
     }
     ask(shared, |reply| Command::Call {
         call: Box::new(call),

@@ -122,3 +122,25 @@ fn dropping_the_writer_commits_what_is_queued() {
     assert_eq!(snapshot.tasks.len(), 100);
     assert_eq!(snapshot.epoch, 2);
 }
+
+#[test]
+fn tickets_report_failed_commits_and_a_vanished_writer() {
+    use super::super::ticket::Ticket;
+    use std::sync::Arc;
+
+    let (ticket, done) = Ticket::pending();
+    drop(done);
+    assert!(matches!(ticket.wait(), Err(RegistryError::WriterStopped)));
+
+    let (ticket, done) = Ticket::pending();
+    let cause = Arc::new(RegistryError::WriterStopped);
+    std::thread::spawn(move || done.complete(Err(cause)));
+    let err = block_on(ticket).unwrap_err();
+    assert!(
+        matches!(&err, RegistryError::Failed(c) if matches!(**c, RegistryError::WriterStopped))
+    );
+    assert!(
+        err.to_string().starts_with("registry write failed: "),
+        "{err}"
+    );
+}

@@ -119,22 +119,36 @@ impl Master {
                 },
             );
         }
+        let mut by_agent: std::collections::HashMap<AgentId, Vec<(FrameworkId, TaskId)>> =
+            std::collections::HashMap::new();
+        for (k, e) in &self.tasks {
+            by_agent
+                .entry(e.task.agent_id.clone())
+                .or_default()
+                .push(k.clone());
+        }
         for r in snapshot.agents {
-            self.recover_agent(r, now);
+            let keys = r
+                .info
+                .id
+                .as_ref()
+                .and_then(|id| by_agent.remove(id))
+                .unwrap_or_default();
+            self.recover_agent(r, keys, now);
         }
     }
 
-    fn recover_agent(&mut self, r: AgentRecord, now: Instant) {
+    fn recover_agent(&mut self, r: AgentRecord, keys: Vec<(FrameworkId, TaskId)>, now: Instant) {
         let Some(id) = r.info.id.clone() else { return };
         let Ok(total) = convert::to_alloc(&r.info.resources) else {
             return;
         };
         let mut used = Vec::new();
         let mut tasks = std::collections::HashSet::new();
-        for (k, e) in &self.tasks {
-            if e.task.agent_id != id {
+        for k in keys {
+            let Some(e) = self.tasks.get(&k) else {
                 continue;
-            }
+            };
             tasks.insert(k.clone());
             if let (false, Some(f)) = (e.recovered, self.frameworks.get(&k.0)) {
                 used.push(Used {

@@ -33,17 +33,19 @@ impl Master {
             known => {
                 let id = known.unwrap_or_else(|| AgentId::new(self.next_id("S")));
                 info.id = Some(id.clone());
+                let keys: std::collections::HashSet<_> = tasks
+                    .iter()
+                    .map(|t| (t.framework_id.clone(), t.task_id.clone()))
+                    .collect();
                 let used = self.adopt_tasks(&id, tasks);
                 let key = self
                     .allocator
                     .add_agent(&total, &used)
                     .map_err(|e| CallError::bad_request(e.to_string()))?;
                 self.agent_keys.insert(key, id.clone());
-                let tasks = self
-                    .tasks
-                    .iter()
-                    .filter(|(_, t)| t.task.agent_id == id)
-                    .map(|(k, _)| k.clone())
+                let tasks = keys
+                    .into_iter()
+                    .filter(|k| self.tasks.get(k).is_some_and(|t| t.task.agent_id == id))
                     .collect();
                 self.agents.insert(
                     id.clone(),

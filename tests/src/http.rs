@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 pub use body::{Body, ChunkedDecoder};
 use stream::connect;
-pub use stream::{Head, Piece, Stream};
+pub use stream::{Head, Piece, Stream, parse_head};
 
 /// How long one request (connect, send, whole response) may take.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -82,18 +82,26 @@ pub fn request_bytes(
     body: &[u8],
 ) -> Vec<u8> {
     let has = |name: &str| headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
-    let mut head = format!("{method} {path} HTTP/1.1\r\n");
+    let mut out = Vec::with_capacity(256 + body.len());
+    let mut line = |parts: &[&str]| {
+        for p in parts {
+            out.extend_from_slice(p.as_bytes());
+        }
+        out.extend_from_slice(b"\r\n");
+    };
+    line(&[method, " ", path, " HTTP/1.1"]);
     if !has("host") {
-        head.push_str(&format!("Host: {}\r\n", target.authority));
+        line(&["Host: ", &target.authority]);
     }
     for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
+        line(&[name, ": ", value]);
     }
     if !has("content-length") && !has("transfer-encoding") {
-        head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+        line(&["Content-Length: ", &body.len().to_string()]);
     }
-    head.push_str("\r\n");
-    [head.as_bytes(), body].concat()
+    line(&[]);
+    out.extend_from_slice(body);
+    out
 }
 
 /// Sends raw request bytes on a new connection and reads the whole response

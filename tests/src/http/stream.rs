@@ -84,7 +84,9 @@ fn read_head(socket: &mut TcpStream, deadline: Instant) -> io::Result<(Head, Vec
     }
 }
 
-fn parse_head(raw: &[u8]) -> io::Result<Head> {
+/// Parses a response head (status line and headers, without the blank
+/// line that ends it).
+pub fn parse_head(raw: &[u8]) -> io::Result<Head> {
     let text = String::from_utf8_lossy(raw);
     let mut lines = text.split("\r\n");
     let status_line = lines.next().unwrap_or_default();

@@ -20,6 +20,29 @@ fn post(m: &MasterProcess, headers: &[(&str, &str)], body: &str) -> (u16, String
     (status, text)
 }
 
+/// POSTs a `size`-byte body; the status line's code. The master may answer
+/// and close before the whole body is written, so write errors are
+/// ignored and the answer is read anyway.
+fn post_huge(m: &MasterProcess, size: usize) -> u16 {
+    use std::io::{Read, Write};
+    let mut conn = std::net::TcpStream::connect(m.addr()).unwrap();
+    conn.set_read_timeout(Some(T)).unwrap();
+    let head = format!(
+        "POST /api/v1/scheduler HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
+         Content-Length: {size}\r\nConnection: close\r\n\r\n",
+        m.addr()
+    );
+    let _ = conn.write_all(head.as_bytes());
+    let _ = conn.write_all(&vec![b'x'; size]);
+    let mut answer = Vec::new();
+    let _ = conn.read_to_end(&mut answer);
+    let text = String::from_utf8_lossy(&answer);
+    text.split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("no status line in {text:?}"))
+}
+
 #[test]
 fn malformed_requests_are_refused_with_the_reason() {
     let m = MasterProcess::start(&[]);
@@ -64,9 +87,7 @@ fn malformed_requests_are_refused_with_the_reason() {
     );
     assert_eq!((status, text.contains("user")), (400, true), "{text}");
     // Bodies beyond the limit are refused before parsing.
-    let huge = format!(r#"{{"type":"SUBSCRIBE","pad":"{}"}}"#, "x".repeat(8 << 20));
-    let (status, _) = post(&m, &[JSON], &huge);
-    assert_eq!(status, 413);
+    assert_eq!(post_huge(&m, 8 << 20), 413);
 }
 
 #[test]

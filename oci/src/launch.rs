@@ -4,6 +4,7 @@
 //! that run between namespace creation and the pivot, then the go signal and
 //! the child's report. On any failure the child is killed and reaped.
 
+use crate::child::fds::FdMap;
 use crate::child::report::{self, Report};
 use crate::child::{self, NulError, Prepared};
 use crate::plan::LaunchPlan;
@@ -42,6 +43,8 @@ pub enum LaunchError {
         item: String,
         source: std::io::Error,
     },
+    #[error("file descriptor {fd} for the container process: {source}")]
+    Fd { fd: RawFd, source: std::io::Error },
     #[error("container init exited during setup without a report")]
     Died,
 }
@@ -75,6 +78,10 @@ pub struct LaunchRequest<'a> {
     /// (prestart and createRuntime hooks); gets the init's pid and returns
     /// the state JSON the in-container hooks read on stdin.
     pub before_go: &'a dyn Fn(i32) -> Result<Vec<u8>, LaunchError>,
+    /// The process's stdin, stdout and stderr; None to inherit the caller's.
+    pub stdio: Option<[RawFd; 3]>,
+    /// Descriptors the process gets as 3, 4, ... (runc's --preserve-fds).
+    pub preserve_fds: &'a [RawFd],
 }
 
 impl std::fmt::Debug for LaunchRequest<'_> {
@@ -90,18 +97,35 @@ impl std::fmt::Debug for LaunchRequest<'_> {
 pub fn launch(req: &LaunchRequest) -> Result<Launched, LaunchError> {
     let joins = open_joins(req.plan)?;
     let (parent_end, child_end) = socketpair()?;
+    let floor = 3 + req.preserve_fds.len() as RawFd;
+    let sources = fd_sources(req, floor)?;
+    // What the child still uses after placing the process's descriptors
+    // must sit at or above them.
+    let child_end = raise(child_end, floor)?;
+    let listener = req
+        .start_listener
+        .map(|l| raise_copy(l, floor))
+        .transpose()?;
     let mut prepared = Prepared::new(
         req.plan,
         child_end.as_raw_fd(),
-        req.start_listener.map(|l| l.as_raw_fd()),
+        listener.as_ref().map(|l| l.as_raw_fd()),
         joins.iter().map(|(f, t)| (f.as_raw_fd(), *t)).collect(),
         req.cgroup_dir,
         req.seccomp.clone(),
         req.last_cap,
     )?;
     prepared.console = req.console.map(|c| c.as_raw_fd());
+    prepared.fds = FdMap {
+        moves: sources.iter().map(|(s, t)| (s.as_raw_fd(), *t)).collect(),
+        floor,
+    };
     let hook_state = hook_memfd(req.plan)?;
-    prepared.hook_state = hook_state.as_ref().map_or(-1, |f| f.as_raw_fd());
+    let hook_copy = hook_state
+        .as_ref()
+        .map(|f| raise_copy(f, floor))
+        .transpose()?;
+    prepared.hook_state = hook_copy.as_ref().map_or(-1, |f| f.as_raw_fd());
     let cgroup = File::open(req.cgroup_dir).map_err(|e| LaunchError::Cgroup {
         path: req.cgroup_dir.to_path_buf(),
         message: e.to_string(),
@@ -109,6 +133,7 @@ pub fn launch(req: &LaunchRequest) -> Result<Launched, LaunchError> {
     let (pid, pidfd, in_cgroup) = clone_child(&prepared, &parent_end, &cgroup, req.plan)?;
     drop(child_end);
     drop(joins);
+    drop((sources, listener, hook_copy));
     let mut guard = KillGuard { pid, armed: true };
     if !in_cgroup {
         std::fs::write(req.cgroup_dir.join("cgroup.procs"), pid.to_string()).map_err(|e| {
@@ -301,6 +326,43 @@ fn open_joins(plan: &LaunchPlan) -> Result<Vec<(OwnedFd, i32)>, LaunchError> {
                 })
         })
         .collect()
+}
+
+/// The process's descriptors duplicated at or above `floor`, with the
+/// number each is to have in the container.
+fn fd_sources(req: &LaunchRequest, floor: RawFd) -> Result<Vec<(OwnedFd, RawFd)>, LaunchError> {
+    let stdio = req.stdio.iter().flatten().zip(0..);
+    let preserved = req.preserve_fds.iter().zip(3..);
+    stdio
+        .chain(preserved)
+        .map(|(&fd, target)| Ok((dup_at(fd, floor)?, target)))
+        .collect()
+}
+
+/// `fd` itself if it is at or above `floor`, else a copy that is.
+fn raise(fd: OwnedFd, floor: RawFd) -> Result<OwnedFd, LaunchError> {
+    match fd.as_raw_fd() >= floor {
+        true => Ok(fd),
+        false => dup_at(fd.as_raw_fd(), floor),
+    }
+}
+
+/// A close-on-exec copy of `fd` at or above `floor`.
+fn raise_copy(fd: &impl AsRawFd, floor: RawFd) -> Result<OwnedFd, LaunchError> {
+    dup_at(fd.as_raw_fd(), floor)
+}
+
+fn dup_at(fd: RawFd, floor: RawFd) -> Result<OwnedFd, LaunchError> {
+    // SAFETY: fcntl F_DUPFD_CLOEXEC on a descriptor the caller holds open.
+    let new = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, floor) };
+    if new == -1 {
+        return Err(LaunchError::Fd {
+            fd,
+            source: std::io::Error::last_os_error(),
+        });
+    }
+    // SAFETY: `new` was just created and is owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(new) })
 }
 
 fn socketpair() -> Result<(OwnedFd, OwnedFd), LaunchError> {

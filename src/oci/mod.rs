@@ -55,7 +55,7 @@ pub struct CreateArgs {
     /// Accepted for runc compatibility (no session keyring is created).
     #[arg(long)]
     no_new_keyring: bool,
-    /// Number of extra fds to pass (only 0 is supported yet).
+    /// Pass this many extra descriptors, 3 .. 3+N, to the container process.
     #[arg(long, default_value_t = 0)]
     preserve_fds: u32,
     /// The container id.
@@ -156,11 +156,15 @@ fn id(s: &str) -> anyhow::Result<ContainerId> {
 }
 
 fn create_options(c: &CreateArgs) -> anyhow::Result<CreateOptions> {
-    anyhow::ensure!(c.preserve_fds == 0, "--preserve-fds is not supported yet");
+    // runc's meaning: the caller's descriptors 3 .. 3+N go to the process
+    // as they are numbered.
+    let preserve_fds = (3..).take(c.preserve_fds as usize).collect();
     Ok(CreateOptions {
         pid_file: c.pid_file.clone(),
         console_socket: c.console_socket.clone(),
         no_pivot: c.no_pivot,
+        stdio: None,
+        preserve_fds,
     })
 }
 

@@ -5,6 +5,7 @@
 //! clone from a multi-threaded process (the agent) safe.
 
 mod console;
+pub mod fds;
 pub mod hooks;
 mod identity;
 pub mod report;
@@ -114,6 +115,8 @@ pub struct Prepared {
     pub argv_ptrs: Vec<*const c_char>,
     pub env: Vec<CString>,
     pub env_ptrs: Vec<*const c_char>,
+    /// stdio and preserved descriptors for the process.
+    pub fds: fds::FdMap,
 }
 
 /// A string with a NUL byte cannot reach the kernel.
@@ -282,6 +285,7 @@ impl Prepared {
             argv,
             env_ptrs: ptrs(&env),
             env,
+            fds: fds::FdMap::default(),
         })
     }
 }

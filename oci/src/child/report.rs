@@ -64,9 +64,10 @@ pub enum Step {
     Console,
     CreateContainerHook,
     StartContainerHook,
+    Fds,
 }
 
-const STEPS: [(Step, &str); 38] = [
+const STEPS: [(Step, &str); 39] = [
     (Step::SyncWait, "waiting for the runtime"),
     (Step::Setns, "joining namespace"),
     (Step::Fork, "forking into the joined pid namespace"),
@@ -111,6 +112,7 @@ const STEPS: [(Step, &str); 38] = [
     (Step::Console, "setting up the console"),
     (Step::CreateContainerHook, "running createContainer hook"),
     (Step::StartContainerHook, "running startContainer hook"),
+    (Step::Fds, "placing file descriptor"),
 ];
 
 /// A description of step number `n`.

@@ -85,6 +85,7 @@ fn setup(p: &Prepared) -> Result<Never, (Failure, RawFd)> {
     if let Some(socket) = p.console {
         super::console::setup(socket, p.console_size).map_err(&on_sync)?;
     }
+    super::fds::apply(&p.fds).map_err(&on_sync)?;
     process_attributes(p).map_err(&on_sync)?;
     if !p.no_new_privs {
         // Without no_new_privs the filter needs CAP_SYS_ADMIN: install it

@@ -10,7 +10,7 @@ use crate::launch::{self, LaunchError, LaunchRequest};
 use crate::plan::{self, HostFacts, LaunchPlan};
 use crate::spec::{self, Bundle};
 use crate::state::{State, Status, rfc3339_now};
-use std::os::fd::OwnedFd;
+use std::os::fd::{OwnedFd, RawFd};
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
 
@@ -23,6 +23,12 @@ pub struct CreateOptions {
     pub console_socket: Option<PathBuf>,
     /// Use move + chroot instead of pivot_root.
     pub no_pivot: bool,
+    /// The process's stdin, stdout and stderr (held open by the caller
+    /// during the call); None to inherit the caller's own.
+    pub stdio: Option<[RawFd; 3]>,
+    /// Descriptors (held open by the caller) the process gets as 3, 4, ...
+    /// in this order; runc's `--preserve-fds N` passes 3..3+N.
+    pub preserve_fds: Vec<RawFd>,
 }
 
 impl Runtime {
@@ -171,6 +177,8 @@ impl Runtime {
             console: console.as_ref(),
             last_cap: last_cap(),
             before_go: &before_go,
+            stdio: opts.stdio,
+            preserve_fds: &opts.preserve_fds,
         };
         Ok(launch::launch(&req)?)
     }
@@ -201,6 +209,12 @@ fn write_pid_file(file: &Path, pid: i32) -> Result<(), RuntimeError> {
 }
 
 fn check_supported(plan: &LaunchPlan, opts: &CreateOptions) -> Result<(), RuntimeError> {
+    if plan.terminal && opts.stdio.is_some() {
+        return Err(RuntimeError::Unsupported(
+            "process.terminal is true: the terminal is the process's stdio, do not pass stdio too"
+                .into(),
+        ));
+    }
     if plan.terminal && opts.console_socket.is_none() {
         return Err(RuntimeError::Unsupported(
             "process.terminal is true: pass --console-socket, or set it to false".into(),

@@ -97,6 +97,8 @@ impl Runtime {
             console: console.as_ref(),
             last_cap: host.last_cap,
             before_go: &|_| Ok(Vec::new()),
+            stdio: None,
+            preserve_fds: &[],
         };
         let launched = launch::launch(&req)?;
         launch::wait_exec(&launched, &plan)?;

@@ -2,6 +2,7 @@
 //! runtime and the operator commands. Invoked as `corral-oci` (a link to the
 //! same binary) it is the OCI runtime directly, with runc's command line.
 
+mod agent;
 mod master;
 mod oci;
 
@@ -19,11 +20,20 @@ struct Cli {
 enum Command {
     /// The master: Mesos v1 scheduler API, DRF allocator, agent link.
     Master(master::MasterArgs),
+    /// The agent: runs tasks as OCI containers under cgroup v2 limits.
+    Agent(agent::AgentArgs),
     /// The OCI runtime (runc-compatible command line).
     Oci(oci::OciArgs),
 }
 
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    // The command executor starts every task: skip the parser's set-up.
+    if args.get(1).map(String::as_str) == Some("executor")
+        && args.get(2).map(String::as_str) == Some("--")
+    {
+        corral_agent::executor::main(&args[3..]);
+    }
     let argv0 = std::env::args_os().next().unwrap_or_default();
     let name = std::path::Path::new(&argv0)
         .file_name()
@@ -34,6 +44,7 @@ fn main() {
     } else {
         match Cli::parse().command {
             Command::Master(args) => master::main(args),
+            Command::Agent(args) => agent::main(args),
             Command::Oci(args) => oci::main(args),
         }
     };

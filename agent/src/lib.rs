@@ -1,2 +1,22 @@
-//! The agent daemon: fingerprinting, the containerizer, the status-update
-//! manager, the link to the master and the v1 executor API.
+//! The agent daemon: fingerprinting the machine's real capacity, the
+//! containerizer (each task an OCI container started in-process), the
+//! isolators that build its spec, the status-update manager (checkpointed,
+//! retried until acknowledged), recovery after a restart, the link to the
+//! master and the agent's own HTTP endpoints. `docs/agent.md` describes
+//! the flows.
+
+pub mod checkpoint;
+pub mod config;
+pub mod containerizer;
+pub mod core;
+pub mod executor;
+pub mod fingerprint;
+pub mod http;
+pub mod isolators;
+pub mod link;
+pub mod paths;
+pub mod start;
+pub mod status;
+
+pub use config::Config;
+pub use start::{AgentError, run};

@@ -10,6 +10,7 @@
 //! [`vm::require`] first, so run anywhere else they fail with a message
 //! instead of passing vacuously.
 
+pub mod agent;
 pub mod bench;
 pub mod bundle;
 pub mod cgroup;

@@ -1,4 +1,4 @@
-//! A real `corral master` process for integration tests: started on a
+//! A real `corral master` (or `corral agent`) process for integration tests: started on a
 //! loopback port of its own choosing with a fresh work dir, its stdout and
 //! stderr drained into a log file (so it never blocks on a full pipe),
 //! killed by pid and cleaned up on drop, restartable on the same work dir
@@ -25,6 +25,8 @@ static STARTS: AtomicU64 = AtomicU64::new(0);
 /// A running master (or one killed by the test, until restarted).
 #[derive(Debug)]
 pub struct MasterProcess {
+    /// `master` or `agent`: the subcommand, and the word in the listening line.
+    kind: &'static str,
     child: Option<Child>,
     bin: PathBuf,
     root: PathBuf,
@@ -44,11 +46,18 @@ impl MasterProcess {
     /// [`MasterProcess::start`] with another binary in place of `corral`
     /// (the harness' own tests use a script).
     pub fn start_with(bin: &Path, extra_args: &[&str]) -> MasterProcess {
+        MasterProcess::start_daemon("master", bin, extra_args)
+    }
+
+    /// `corral KIND --ip 127.0.0.1 --port 0 --work-dir <fresh> <extra_args>`,
+    /// waiting for `corral KIND listening on http://...`.
+    pub fn start_daemon(kind: &'static str, bin: &Path, extra_args: &[&str]) -> MasterProcess {
         let n = STARTS.fetch_add(1, Ordering::Relaxed);
-        let root = std::env::temp_dir().join(format!("corral-master-{}-{n}", std::process::id()));
+        let root = std::env::temp_dir().join(format!("corral-{kind}-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
         std::fs::create_dir_all(root.join("work")).unwrap();
         let mut master = MasterProcess {
+            kind,
             child: None,
             bin: bin.to_owned(),
             root,
@@ -72,7 +81,7 @@ impl MasterProcess {
         ));
         let mut child = Command::new(&self.bin)
             .args([
-                "master",
+                self.kind,
                 "--ip",
                 "127.0.0.1",
                 "--port",
@@ -90,14 +99,15 @@ impl MasterProcess {
         let (tx, rx) = mpsc::channel();
         let stdout = child.stdout.take().unwrap();
         let stderr = child.stderr.take().unwrap();
-        self.drains.push(drain(stdout, log.clone(), Some(tx)));
-        self.drains.push(drain(stderr, log, None));
+        self.drains
+            .push(drain_for(self.kind, stdout, log.clone(), Some(tx)));
+        self.drains.push(drain_for(self.kind, stderr, log, None));
         self.child = Some(child);
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
             match rx.recv_timeout(Duration::from_millis(100)) {
                 Ok(line) => {
-                    let Some(addr) = parse_listening(&line) else {
+                    let Some(addr) = parse_listening_of(self.kind, &line) else {
                         self.kill();
                         return Err(self.failure(&format!("printed a bad listening line '{line}'")));
                     };
@@ -128,7 +138,11 @@ impl MasterProcess {
     }
 
     fn failure(&self, what: &str) -> String {
-        format!("corral master {what}; its output:\n{}", self.stderr_log())
+        format!(
+            "corral {} {what}; its output:\n{}",
+            self.kind,
+            self.stderr_log()
+        )
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -157,7 +171,7 @@ impl MasterProcess {
     }
 
     fn log_path(&self) -> PathBuf {
-        self.root.join("master.log")
+        self.root.join(format!("{}.log", self.kind))
     }
 
     /// Everything it printed (stdout and stderr, every run), for assertion
@@ -253,19 +267,36 @@ impl Drop for MasterProcess {
     fn drop(&mut self) {
         self.kill();
         if std::thread::panicking() {
-            eprintln!("---- corral master output ----\n{}", self.stderr_log());
+            eprintln!(
+                "---- corral {} output ----\n{}",
+                self.kind,
+                self.stderr_log()
+            );
         }
         let _ = std::fs::remove_dir_all(&self.root);
     }
 }
 
-/// Copies `from` line by line into `log`; the first listening line also
-/// goes to `listening`.
+/// Copies `from` line by line into `log`; the first master listening
+/// line also goes to `listening`.
+#[cfg(test)]
 fn drain(
+    from: impl Read + Send + 'static,
+    log: Arc<Mutex<File>>,
+    listening: Option<mpsc::Sender<String>>,
+) -> JoinHandle<()> {
+    drain_for("master", from, log, listening)
+}
+
+/// Copies `from` line by line into `log`; the first listening line of a
+/// `kind` daemon also goes to `listening`.
+fn drain_for(
+    kind: &'static str,
     from: impl Read + Send + 'static,
     log: Arc<Mutex<File>>,
     mut listening: Option<mpsc::Sender<String>>,
 ) -> JoinHandle<()> {
+    let prefix = format!("corral {kind} listening on http://");
     std::thread::spawn(move || {
         let mut reader = BufReader::new(from);
         let mut line = Vec::new();
@@ -275,7 +306,7 @@ fn drain(
                 .unwrap_or_else(|e| e.into_inner())
                 .write_all(&line);
             let text = String::from_utf8_lossy(&line).trim_end().to_owned();
-            if text.starts_with(LISTENING)
+            if text.starts_with(&prefix)
                 && let Some(tx) = listening.take()
             {
                 let _ = tx.send(text);
@@ -287,7 +318,12 @@ fn drain(
 
 /// The address in `corral master listening on http://IP:PORT`.
 pub fn parse_listening(line: &str) -> Option<SocketAddr> {
-    line.strip_prefix(LISTENING)?
+    parse_listening_of("master", line)
+}
+
+/// The address in `corral KIND listening on http://IP:PORT`.
+pub fn parse_listening_of(kind: &str, line: &str) -> Option<SocketAddr> {
+    line.strip_prefix(&format!("corral {kind} listening on http://"))?
         .trim()
         .trim_end_matches('/')
         .parse()

@@ -1,0 +1,188 @@
+//! The base of a command task's OCI spec, before the isolators patch it:
+//! the built-in command executor as the process (running the task's
+//! command), its user, Mesos' environment variables, the hostname and the
+//! cgroup path. Pure: tested without a kernel.
+
+use super::user::User;
+use corral_api::v1::{CommandInfo, TaskInfo, VariableType};
+use corral_api::{AgentId, FrameworkId};
+use serde_json::{Value, json};
+use std::path::Path;
+
+/// The PATH tasks start with.
+pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// What the base spec is made from.
+#[derive(Debug)]
+pub struct BaseSpec<'a> {
+    pub task: &'a TaskInfo,
+    pub framework_id: &'a FrameworkId,
+    pub agent_id: &'a AgentId,
+    pub container_id: &'a str,
+    /// The command executor binary (the agent's own, normally).
+    pub executor: &'a Path,
+    pub user: Option<User>,
+    pub hostname: &'a str,
+    /// The container's cgroup, relative to the cgroup mount.
+    pub cgroups_path: &'a Path,
+}
+
+/// The task's command as argv: `/bin/sh -c VALUE` for a shell command,
+/// else VALUE with `arguments[1..]`.
+pub fn command_argv(c: &CommandInfo) -> Result<Vec<String>, String> {
+    let value = c
+        .value
+        .clone()
+        .filter(|v| !v.is_empty())
+        .ok_or("the task's command has no value")?;
+    Ok(match c.shell {
+        true => vec!["/bin/sh".into(), "-c".into(), value],
+        false => std::iter::once(value)
+            .chain(c.arguments.iter().skip(1).cloned())
+            .collect(),
+    })
+}
+
+fn environment(b: &BaseSpec, c: &CommandInfo) -> Result<Vec<String>, String> {
+    let mut env = vec![
+        format!("PATH={DEFAULT_PATH}"),
+        format!("MESOS_TASK_ID={}", b.task.task_id),
+        format!("MESOS_EXECUTOR_ID={}", b.task.task_id),
+        format!("MESOS_FRAMEWORK_ID={}", b.framework_id),
+        format!("MESOS_AGENT_ID={}", b.agent_id),
+        format!("MESOS_SLAVE_ID={}", b.agent_id),
+        format!("MESOS_CONTAINER_ID={}", b.container_id),
+    ];
+    for v in c.environment.iter().flat_map(|e| &e.variables) {
+        if v.r#type == VariableType::Secret {
+            return Err(format!(
+                "environment variable {}: secrets are not supported",
+                v.name
+            ));
+        }
+        if v.name.is_empty() || v.name.contains('=') {
+            return Err(format!(
+                "environment variable {:?} has an invalid name",
+                v.name
+            ));
+        }
+        env.retain(|e| !e.starts_with(&format!("{}=", v.name)));
+        env.push(format!(
+            "{}={}",
+            v.name,
+            v.value.clone().unwrap_or_default()
+        ));
+    }
+    Ok(env)
+}
+
+/// The base spec as JSON; errors say what in the task is wrong.
+pub fn base_spec(b: &BaseSpec) -> Result<Value, String> {
+    let command = b.task.command.as_ref().ok_or("the task has no command")?;
+    let mut args = vec![
+        b.executor
+            .to_str()
+            .ok_or("the executor path is not UTF-8")?
+            .to_string(),
+        "executor".into(),
+        "--".into(),
+    ];
+    args.extend(command_argv(command)?);
+    let user = b.user.map_or(
+        json!({"uid": 0, "gid": 0}),
+        |u| json!({"uid": u.uid, "gid": u.gid}),
+    );
+    Ok(json!({
+        "ociVersion": "1.0.2",
+        "process": {
+            "terminal": false,
+            "user": user,
+            "args": args,
+            "env": environment(b, command)?,
+            "cwd": "/",
+        },
+        "root": {"path": "/", "readonly": true},
+        "hostname": b.hostname,
+        "mounts": [],
+        "linux": {
+            "cgroupsPath": b.cgroups_path,
+            "resources": {},
+            "namespaces": [],
+        },
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use corral_api::TaskId;
+    use corral_api::v1::{Environment, Variable};
+
+    fn task(cmd: CommandInfo) -> TaskInfo {
+        TaskInfo {
+            task_id: TaskId::new("t1"),
+            command: Some(cmd),
+            ..TaskInfo::default()
+        }
+    }
+
+    fn base<'a>(t: &'a TaskInfo, f: &'a FrameworkId, a: &'a AgentId) -> BaseSpec<'a> {
+        BaseSpec {
+            task: t,
+            framework_id: f,
+            agent_id: a,
+            container_id: "c1",
+            executor: Path::new("/usr/bin/corral"),
+            user: Some(User {
+                uid: 1000,
+                gid: 100,
+            }),
+            hostname: "h",
+            cgroups_path: Path::new("corral/containers/c1"),
+        }
+    }
+
+    #[test]
+    fn shell_commands_run_under_the_executor_with_mesos_env() {
+        let mut cmd = CommandInfo::shell("echo hi");
+        cmd.environment = Some(Environment {
+            variables: vec![Variable::new("FOO", "bar"), Variable::new("PATH", "/x")],
+        });
+        let (t, f, a) = (task(cmd), FrameworkId::new("f"), AgentId::new("a"));
+        let s = base_spec(&base(&t, &f, &a)).unwrap();
+        assert_eq!(
+            s["process"]["args"],
+            json!([
+                "/usr/bin/corral",
+                "executor",
+                "--",
+                "/bin/sh",
+                "-c",
+                "echo hi"
+            ])
+        );
+        let env: Vec<&str> = s["process"]["env"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        assert!(env.contains(&"MESOS_TASK_ID=t1") && env.contains(&"FOO=bar"));
+        assert!(env.contains(&"PATH=/x") && !env.iter().any(|e| e.starts_with("PATH=/usr")));
+        assert_eq!(s["process"]["user"], json!({"uid": 1000, "gid": 100}));
+        assert_eq!(s["linux"]["cgroupsPath"], "corral/containers/c1");
+    }
+
+    #[test]
+    fn argv_commands_and_bad_tasks() {
+        let c = CommandInfo::argv(["/bin/echo", "a", "b"]);
+        assert_eq!(command_argv(&c).unwrap(), ["/bin/echo", "a", "b"]);
+        assert!(command_argv(&CommandInfo::default()).is_err());
+        let (f, a) = (FrameworkId::new("f"), AgentId::new("a"));
+        let no_cmd = TaskInfo::default();
+        assert_eq!(
+            base_spec(&base(&no_cmd, &f, &a)).unwrap_err(),
+            "the task has no command"
+        );
+    }
+}

@@ -1,0 +1,159 @@
+//! The agent's own HTTP endpoints (port 5051): `GET /health`,
+//! `GET /version`, `GET /state` (the agent's id, resources, attributes and
+//! cgroup controllers), `GET /monitor/statistics` (Mesos' shape: one entry
+//! per executor with its `ResourceStatistics`) and the operator API at
+//! `POST /api/v1`: GET_HEALTH, GET_VERSION, GET_AGENT, GET_CONTAINERS.
+
+mod usage;
+
+use crate::containerizer::Containerizer;
+use crate::core::{ContainerView, Input, Query};
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+
+/// The version clients read (numeric, as Mesos').
+pub const VERSION: &str = "1.11.0";
+
+/// What handlers share.
+#[derive(Debug, Clone)]
+pub struct Shared {
+    pub tx: mpsc::Sender<Input>,
+    pub containerizer: Arc<Containerizer>,
+}
+
+/// The agent's routes.
+pub fn router(shared: Shared) -> Router {
+    Router::new()
+        .route("/health", get(|| async { StatusCode::OK }))
+        .route("/version", get(|| async { axum::Json(version()) }))
+        .route("/state", get(state))
+        .route("/monitor/statistics", get(statistics))
+        .route("/monitor/statistics.json", get(statistics))
+        .route("/api/v1", post(operator))
+        .with_state(shared)
+}
+
+fn version() -> Value {
+    json!({"version": VERSION, "corral_version": env!("CARGO_PKG_VERSION")})
+}
+
+fn unavailable() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the agent is shutting down",
+    )
+        .into_response()
+}
+
+async fn ask<T>(shared: &Shared, make: impl FnOnce(oneshot::Sender<T>) -> Query) -> Option<T> {
+    let (tx, rx) = oneshot::channel();
+    shared.tx.send(Input::Query(make(tx))).await.ok()?;
+    rx.await.ok()
+}
+
+async fn agent_json(shared: &Shared) -> Option<Value> {
+    let (info, controllers) = ask(shared, Query::Agent).await?;
+    let mut v = corral_api::json::to_value(&info).ok()?;
+    v["cgroup_controllers"] = json!(controllers);
+    Some(v)
+}
+
+async fn state(State(shared): State<Shared>) -> Response {
+    match agent_json(&shared).await {
+        Some(v) => axum::Json(v).into_response(),
+        None => unavailable(),
+    }
+}
+
+/// Each live container with its statistics (read off the async threads).
+async fn containers(shared: &Shared) -> Option<Vec<(ContainerView, Value)>> {
+    let views = ask(shared, Query::Containers).await?;
+    let cz = shared.containerizer.clone();
+    tokio::task::spawn_blocking(move || {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
+        views
+            .into_iter()
+            .filter_map(|v| {
+                let stats = cz.usage(&v.container_id).ok()?;
+                let s = usage::statistics(&v, &stats, now);
+                Some((v, s))
+            })
+            .collect()
+    })
+    .await
+    .ok()
+}
+
+async fn statistics(State(shared): State<Shared>) -> Response {
+    let Some(list) = containers(&shared).await else {
+        return unavailable();
+    };
+    let out: Vec<Value> = list
+        .into_iter()
+        .map(|(v, s)| {
+            json!({
+                "executor_id": v.task_id.as_str(), "executor_name": v.name,
+                "framework_id": v.framework_id.as_str(), "source": v.task_id.as_str(),
+                "container_id": v.container_id.as_str(), "statistics": s,
+            })
+        })
+        .collect();
+    axum::Json(out).into_response()
+}
+
+async fn operator(State(shared): State<Shared>, body: axum::body::Bytes) -> Response {
+    let call: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                format!("failed to parse the call: {e}"),
+            )
+                .into_response();
+        }
+    };
+    let typ = call.get("type").and_then(Value::as_str).unwrap_or("");
+    let answer = match typ {
+        "GET_HEALTH" => Some(json!({"type": typ, "get_health": {"healthy": true}})),
+        "GET_VERSION" => Some(json!({"type": typ, "get_version": {"version_info": version()}})),
+        "GET_AGENT" => agent_json(&shared)
+            .await
+            .map(|a| json!({"type": typ, "get_agent": {"agent_info": a}})),
+        "GET_CONTAINERS" => containers(&shared).await.map(|list| {
+            let c: Vec<Value> = list
+                .into_iter()
+                .map(|(v, s)| {
+                    json!({
+                        "framework_id": {"value": v.framework_id.as_str()},
+                        "executor_id": {"value": v.task_id.as_str()},
+                        "executor_name": v.name,
+                        "container_id": {"value": v.container_id.as_str()},
+                        "container_status": {"executor_pid": v.pid},
+                        "resource_statistics": s,
+                    })
+                })
+                .collect();
+            json!({"type": typ, "get_containers": {"containers": c}})
+        }),
+        "" => return (StatusCode::BAD_REQUEST, "the call has no 'type'").into_response(),
+        other => {
+            return (
+                StatusCode::BAD_REQUEST,
+                format!("unsupported operator call {other:?}"),
+            )
+                .into_response();
+        }
+    };
+    match answer {
+        Some(v) => axum::Json(v).into_response(),
+        None => unavailable(),
+    }
+}

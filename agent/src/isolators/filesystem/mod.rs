@@ -1,0 +1,5 @@
+//! Filesystem isolators.
+
+mod linux;
+
+pub use linux::{Linux, SANDBOX, writable_submounts};

@@ -1,0 +1,5 @@
+//! POSIX isolators.
+
+mod rlimits;
+
+pub use rlimits::Rlimits;

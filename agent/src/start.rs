@@ -1,0 +1,220 @@
+//! Starting the agent: refuse what it cannot honour (the systemd driver,
+//! missing cgroup controllers), take its cgroup subtree (the agent moves
+//! into `ROOT/agent`, containers go to `ROOT/containers`), fingerprint,
+//! recover, serve HTTP, then open the link to the master.
+
+use crate::config::{CgroupDriverKind, Config};
+use crate::containerizer::Containerizer;
+use crate::core::{self, Agent};
+use crate::fingerprint::{self, FingerprintError};
+use crate::isolators::{self, IsolatorError, Settings};
+use crate::paths::Paths;
+use crate::status::{Backoff, UpdateManager};
+use corral_api::v1::AgentInfo;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+/// Why the agent could not start or run.
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    #[error("--cgroup-driver=systemd is not available yet; use the default fs driver")]
+    SystemdDriver,
+    #[error(
+        "the cgroup v2 hierarchy at {mount} lacks the controllers {missing} that the isolators need. \
+         Boot the unified hierarchy (kernel command line: systemd.unified_cgroup_hierarchy=1 cgroup_no_v1=all) \
+         and delegate them to the agent's cgroup, or choose isolators that do not need them \
+         (e.g. --isolation=filesystem/linux,namespaces/pid,namespaces/ipc,linux/capabilities,linux/seccomp,posix/rlimits)"
+    )]
+    MissingControllers { mount: PathBuf, missing: String },
+    #[error("{what} {path}: {source}")]
+    Io {
+        what: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Fingerprint(#[from] FingerprintError),
+    #[error(transparent)]
+    Isolator(#[from] IsolatorError),
+    #[error("recovering the work dir: {0}")]
+    Recover(#[from] crate::checkpoint::CheckpointError),
+    #[error("listening on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+fn io(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> AgentError {
+    let path = path.to_path_buf();
+    move |source| AgentError::Io { what, path, source }
+}
+
+/// Moves this process into `ROOT/agent`, so tasks' cgroups (and their
+/// OOMs) never include it.
+fn take_cgroup(cfg: &Config) -> Result<(), AgentError> {
+    let own = cfg.cgroup_mount.join(&cfg.cgroup_root).join("agent");
+    std::fs::create_dir_all(&own).map_err(io("creating the agent's cgroup", &own))?;
+    let procs = own.join("cgroup.procs");
+    std::fs::write(&procs, std::process::id().to_string())
+        .map_err(io("moving the agent into", &procs))
+}
+
+fn settings(cfg: &Config) -> Settings {
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    Settings {
+        cfs_quota: cfg.cfs_quota,
+        pids_max: cfg.default_pids_max,
+        io_device: cfg.io_device,
+        hidden: vec![cfg.work_dir.clone()],
+        host_mounts: isolators::filesystem::writable_submounts(&mountinfo),
+    }
+}
+
+/// Runs the agent until SIGINT or SIGTERM (its tasks keep running). Once
+/// it serves, prints `corral agent listening on http://IP:PORT`.
+pub fn run(cfg: Config) -> Result<(), AgentError> {
+    if cfg.cgroup_driver == CgroupDriverKind::Systemd {
+        return Err(AgentError::SystemdDriver);
+    }
+    let work_dir = std::path::absolute(&cfg.work_dir).map_err(io("resolving", &cfg.work_dir))?;
+    let cfg = Config { work_dir, ..cfg };
+    std::fs::create_dir_all(&cfg.work_dir).map_err(io("creating the work dir", &cfg.work_dir))?;
+    let sandbox_point = Path::new(isolators::filesystem::SANDBOX);
+    std::fs::create_dir_all(sandbox_point)
+        .map_err(io("creating the sandbox mount point", sandbox_point))?;
+    let isolators = isolators::select(cfg.isolation.as_deref())?;
+    take_cgroup(&cfg)?;
+    let containers_cgroup = cfg.cgroup_root.join("containers");
+    let probed = fingerprint::probe(
+        &cfg.cgroup_mount,
+        &containers_cgroup,
+        &cfg.work_dir,
+        cfg.reserved_mem_mib,
+        cfg.ports,
+    )?;
+    let missing = isolators::missing_controllers(&isolators, &probed.controllers);
+    if !missing.is_empty() {
+        return Err(AgentError::MissingControllers {
+            mount: cfg.cgroup_mount.clone(),
+            missing: missing.join(", "),
+        });
+    }
+    let all = isolators::select(None)?;
+    let unenforced = isolators::missing_controllers(&all, &probed.controllers);
+    if !unenforced.is_empty() {
+        eprintln!(
+            "corral agent: WARNING: controllers {} are missing: the resources they limit are NOT enforced",
+            unenforced.join(", ")
+        );
+    }
+    let mut attributes = probed.attributes.clone();
+    if let Some(a) = &cfg.attributes {
+        let given = fingerprint::parse_attributes(a)?;
+        attributes.retain(|x| !given.iter().any(|g| g.name == x.name));
+        attributes.extend(given);
+    }
+    let hostname = cfg.hostname.clone().unwrap_or_else(machine_hostname);
+    let info = AgentInfo {
+        hostname: hostname.clone(),
+        port: i32::from(cfg.port),
+        resources: fingerprint::resources(&probed.capacity, cfg.resources.as_deref())?,
+        attributes,
+        ..AgentInfo::default()
+    };
+    let containerizer = Arc::new(Containerizer::new(
+        Paths::new(&cfg.work_dir),
+        isolators,
+        settings(&cfg),
+        cfg.executor.clone(),
+        hostname,
+        cfg.cgroup_mount.clone(),
+        containers_cgroup,
+    ));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(io("starting the async runtime", Path::new("tokio")))?;
+    rt.block_on(serve(cfg, info, containerizer, probed.controllers))
+}
+
+async fn serve(
+    cfg: Config,
+    mut info: AgentInfo,
+    containerizer: Arc<Containerizer>,
+    controllers: Vec<String>,
+) -> Result<(), AgentError> {
+    let addr = SocketAddr::new(cfg.ip, cfg.port);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| AgentError::Listen { addr, source })?;
+    let local = listener
+        .local_addr()
+        .map_err(|source| AgentError::Listen { addr, source })?;
+    info.port = i32::from(local.port());
+    let (tx, rx) = mpsc::channel(1024);
+    let (calls_tx, calls_rx) = mpsc::unbounded_channel();
+    let backoff = Backoff {
+        initial: cfg.update_retry,
+        ..Backoff::default()
+    };
+    let mut agent = Agent::new(
+        containerizer.clone(),
+        UpdateManager::new(backoff),
+        info,
+        cfg.kill_grace,
+        controllers,
+        tx.clone(),
+        calls_tx,
+    );
+    let inits = agent.recover()?;
+    agent.watch_all(inits);
+    let router = crate::http::router(crate::http::Shared {
+        tx: tx.clone(),
+        containerizer,
+    });
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    tokio::spawn(core::sender(cfg.master.clone(), calls_rx, tx.clone()));
+    let (link_tx, mut link_rx) = mpsc::channel(64);
+    tokio::spawn(crate::link::run(cfg.master.clone(), link_tx));
+    let forward = tx.clone();
+    tokio::spawn(async move {
+        while let Some(l) = link_rx.recv().await {
+            if forward.send(core::Input::Link(l)).await.is_err() {
+                return;
+            }
+        }
+    });
+    println!("corral agent listening on http://{local}");
+    drop(tx);
+    tokio::select! {
+        () = agent.run(rx) => {}
+        () = shutdown_signal() => {}
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+}
+
+fn machine_hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into())
+}

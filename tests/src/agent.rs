@@ -1,0 +1,74 @@
+//! A real `corral agent` process for VM tests: a fresh work dir, a cgroup
+//! subtree of its own (`/sys/fs/cgroup/corral-test-agentN-PID`, given as
+//! `--cgroup-root`), connected to a master. On drop the agent is killed,
+//! then every task it left is killed and its cgroups removed (whatever the
+//! agent did), and the work dir deleted.
+
+use crate::cgroup::DriverRoot;
+use crate::master::MasterProcess;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+static AGENTS: AtomicU64 = AtomicU64::new(0);
+
+/// A running agent.
+#[derive(Debug)]
+pub struct AgentProcess {
+    process: MasterProcess,
+    cgroup: DriverRoot,
+}
+
+impl AgentProcess {
+    /// Starts `corral agent --master MASTER --cgroup-root <own> <extra>`
+    /// (MASTER is `HOST:PORT`) and waits for its listening line.
+    pub fn start(master: &str, extra: &[&str]) -> AgentProcess {
+        crate::vm::require();
+        let n = AGENTS.fetch_add(1, Ordering::Relaxed);
+        let cgroup = DriverRoot::new(&format!("agent{n}"));
+        let root = cgroup
+            .path
+            .strip_prefix("/sys/fs/cgroup")
+            .expect("under the cgroup mount")
+            .display()
+            .to_string();
+        let mut args = vec!["--master", master, "--cgroup-root", &root];
+        args.extend_from_slice(extra);
+        let process = MasterProcess::start_daemon("agent", &crate::oci::corral_bin(), &args);
+        AgentProcess { process, cgroup }
+    }
+
+    /// `http://127.0.0.1:PORT` of the agent's API.
+    pub fn url(&self) -> String {
+        self.process.url()
+    }
+
+    /// Its work dir.
+    pub fn work_dir(&self) -> PathBuf {
+        self.process.work_dir()
+    }
+
+    /// The sandbox of a container (its id as the task status reports it).
+    pub fn sandbox(&self, container_id: &str) -> PathBuf {
+        self.work_dir().join("sandboxes").join(container_id)
+    }
+
+    /// Its cgroup subtree on the host.
+    pub fn cgroup(&self) -> &Path {
+        &self.cgroup.path
+    }
+
+    /// Everything it printed.
+    pub fn log(&self) -> String {
+        self.process.stderr_log()
+    }
+
+    /// SIGKILL, as a crash: its tasks keep running.
+    pub fn kill(&mut self) {
+        self.process.kill();
+    }
+
+    /// Starts it again on the same work dir (and port if free).
+    pub fn restart(&mut self) {
+        self.process.restart();
+    }
+}

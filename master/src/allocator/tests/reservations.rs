@@ -90,7 +90,14 @@ fn reserving_offered_resources_changes_the_agent_and_what_later_offers_hold() {
     assert_eq!(consumed.get("cpus"), 4.0, "reserved 2 + unreserved 2");
     let held = alloc.allocated(eng, "eng", agent).unwrap().clone();
     alloc
-        .recover(eng, "eng", agent, &held, Some(Duration::from_secs(60)), t0())
+        .recover(
+            eng,
+            "eng",
+            agent,
+            &held,
+            Some(Duration::from_secs(60)),
+            t0(),
+        )
         .unwrap();
     assert_eq!(
         alloc.consumed_quota("eng").unwrap().get("cpus"),
@@ -99,7 +106,11 @@ fn reserving_offered_resources_changes_the_agent_and_what_later_offers_hold() {
     );
     let ops = framework(&mut alloc, &["ops"]);
     let offers = alloc.allocate(t0());
-    assert_eq!(offers.len(), 1, "eng filtered the agent for 60 s: {offers:?}");
+    assert_eq!(
+        offers.len(),
+        1,
+        "eng filtered the agent for 60 s: {offers:?}"
+    );
     assert_eq!(
         (offers[0].framework, &offers[0].resources),
         (ops, &res("cpus:2;mem:512")),
@@ -148,7 +159,10 @@ fn a_conversion_that_changes_quantities_or_is_not_held_is_refused() {
     let e = alloc
         .update_allocation(eng, "eng", agent, &res("cpus:2"), &res("cpus(eng):3"))
         .unwrap_err();
-    assert!(matches!(e, AllocatorError::ConversionMismatch { .. }), "{e}");
+    assert!(
+        matches!(e, AllocatorError::ConversionMismatch { .. }),
+        "{e}"
+    );
     let e = alloc
         .update_allocation(eng, "eng", agent, &res("cpus:8"), &res("cpus(eng):8"))
         .unwrap_err();

@@ -217,6 +217,24 @@ impl AgentReservations {
         }
     }
 
+    /// Checks that the dynamically reserved resources of `list` (a task's)
+    /// name reservations this agent holds, principal and labels included.
+    pub fn check_used(&self, list: &[Resource]) -> Result<(), ReservationError> {
+        let dynamic = |r: &&Resource| {
+            r.reservations
+                .last()
+                .is_some_and(|l| l.r#type == Some(ReservationType::Dynamic))
+        };
+        for r in list.iter().filter(dynamic) {
+            let level = dynamic_level(r)?;
+            let role = level.role.as_deref().unwrap_or_default();
+            if self.info(role) != Some(level) {
+                return Err(ReservationError::Unknown { role: role.into() });
+            }
+        }
+        Ok(())
+    }
+
     /// Adds `pool` to the reservation `info` describes.
     pub fn reserve(&mut self, info: ReservationInfo, pool: &Pool) -> Result<(), ReservationError> {
         self.check_compatible(&info)?;

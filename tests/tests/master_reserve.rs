@@ -265,6 +265,13 @@ fn invalid_operations_are_dropped_with_operation_error_and_change_nothing() {
     });
     assert_eq!(scalar(&offer.resources, "cpus", true), 1.0);
     assert_eq!(scalar(&offer.resources, "cpus", false), 3.0);
+    // An offer already used: the operation is dropped too.
+    eng.accept(vec![offer.id.clone()], vec![], None);
+    let stale = reserve_op(mine(1.0), Some("stale"));
+    eng.accept(vec![offer.id.clone()], vec![stale], None);
+    let status = operation_status(&mut eng, "stale");
+    assert_eq!(status.state, OperationState::Error);
+    assert!(status.message.unwrap_or_default().contains("no longer valid"));
     assert!(eng.closed().is_none(), "no ERROR event ends the stream");
     let log = m.stderr_log();
     assert!(

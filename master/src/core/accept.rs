@@ -41,6 +41,14 @@ impl Master {
         let mut pool = match self.take_offers(framework, &accept.offer_ids, now) {
             Ok(pool) => pool,
             Err(why) => {
+                for op in &accept.operations {
+                    if matches!(
+                        op.r#type,
+                        Some(OperationType::Reserve | OperationType::Unreserve)
+                    ) {
+                        self.drop_operation(framework, op, why.clone());
+                    }
+                }
                 self.fail_tasks(framework, &tasks, why);
                 return;
             }

@@ -29,25 +29,39 @@ impl Master {
         pool: &mut Pool,
         op: &OfferOperation,
     ) {
-        let outcome = self.convert_reservation(framework, pool, op);
-        let (state, message) = match outcome {
-            Ok(()) => (OperationState::Finished, None),
-            Err(why) => {
-                let kind = op
-                    .r#type
-                    .map_or("UNKNOWN", corral_api::json::ProtoEnum::name);
-                eprintln!(
-                    "corral master: dropping {kind} operation from framework '{framework}': {why}"
-                );
-                (OperationState::Error, Some(why))
+        match self.convert_reservation(framework, pool, op) {
+            Ok(()) => {
+                let agent = Some(pool.agent.clone());
+                self.operation_status(framework, op, OperationState::Finished, None, agent);
             }
-        };
+            Err(why) => self.drop_operation(framework, op, why),
+        }
+    }
+
+    /// Drops an invalid operation as Mesos does: logged, and answered with
+    /// OPERATION_ERROR when it has an id (without agent: Mesos sets none).
+    pub(super) fn drop_operation(&self, framework: &FrameworkId, op: &OfferOperation, why: String) {
+        let kind = op
+            .r#type
+            .map_or("UNKNOWN", corral_api::json::ProtoEnum::name);
+        eprintln!("corral master: dropping {kind} operation from framework '{framework}': {why}");
+        self.operation_status(framework, op, OperationState::Error, Some(why), None);
+    }
+
+    fn operation_status(
+        &self,
+        framework: &FrameworkId,
+        op: &OfferOperation,
+        state: OperationState,
+        message: Option<String>,
+        agent_id: Option<corral_api::AgentId>,
+    ) {
         if let Some(id) = &op.id {
             let status = OperationStatus {
                 operation_id: Some(id.clone()),
                 state,
                 message,
-                agent_id: Some(pool.agent.clone()),
+                agent_id,
                 ..OperationStatus::default()
             };
             self.to_framework(framework, &Event::update_operation_status(status));

@@ -271,7 +271,8 @@ fn invalid_operations_are_dropped_with_operation_error_and_change_nothing() {
     eng.accept(vec![offer.id.clone()], vec![stale], None);
     let status = operation_status(&mut eng, "stale");
     assert_eq!(status.state, OperationState::Error);
-    assert!(status.message.unwrap_or_default().contains("no longer valid"));
+    let message = status.message.unwrap_or_default();
+    assert!(message.contains("no longer valid"), "{message}");
     assert!(eng.closed().is_none(), "no ERROR event ends the stream");
     let log = m.stderr_log();
     assert!(

@@ -293,12 +293,20 @@ fn a_reservation_survives_a_master_sigkill() {
     s.accept(
         vec![offer.id.clone()],
         vec![reserve_op(ask, Some("r"))],
-        None,
+        Some(0.0),
     );
     assert_eq!(
         operation_status(&mut s, "r").state,
         OperationState::Finished
     );
+    // A task runs on half of it across the restart.
+    let offer = offer_where(&mut s, "the reservation", |o| {
+        scalar(&o.resources, "cpus", true) == 2.0
+    });
+    let task = task_on_reserved(&offer, "before", "sleep 1000", 1.0, 256.0);
+    s.accept_launch(vec![offer.id.clone()], vec![task], Some(0.0));
+    s.expect_update("before", TaskState::Running, T);
+    agent.wait_for("updates acknowledged", T, |a| a.pending_updates() == 0);
     let again = s.info();
     // Reservations reach the registry by group commit, without the master
     // waiting (docs/master.md): give it a moment before the crash.
@@ -319,11 +327,12 @@ fn a_reservation_survives_a_master_sigkill() {
     agent.wait_for("the agent back on the new master", T, |a| {
         a.subscriptions() >= 2 && a.is_connected()
     });
+    // The running task holds half of it; the other half is offered.
     let offer = offer_where(&mut s, "the recovered reservation", |o| {
-        scalar(&o.resources, "cpus", true) == 2.0
+        scalar(&o.resources, "cpus", true) == 1.0
     });
-    assert_eq!(scalar(&offer.resources, "mem", true), 512.0);
-    let task = task_on_reserved(&offer, "after", "sleep 1000", 2.0, 512.0);
+    assert_eq!(scalar(&offer.resources, "mem", true), 256.0);
+    let task = task_on_reserved(&offer, "after", "sleep 1000", 1.0, 256.0);
     s.accept_launch(vec![offer.id.clone()], vec![task], None);
     s.expect_update("after", TaskState::Running, T);
 }

@@ -7,8 +7,9 @@
 //! One file per concern: [`frameworks`] (subscribe, failover, teardown),
 //! [`agents`] (the agent link: subscribe, reconnect, loss), [`offers`]
 //! (allocation passes, declines, rescinds), [`accept`] (ACCEPT and its
-//! operations), [`tasks`] (status updates, acknowledgements, kills,
-//! reconciliation), [`calls`] (the scheduler call dispatcher).
+//! operations), [`reserve`] (RESERVE and UNRESERVE), [`tasks`] (status
+//! updates, acknowledgements, kills, reconciliation), [`calls`] (the
+//! scheduler call dispatcher).
 
 mod accept;
 mod agents;

@@ -41,6 +41,16 @@ pub fn to_alloc(list: &[Resource]) -> Result<Resources, ConvertError> {
     Ok(out)
 }
 
+/// Every resource of `list` in one pool, whatever its reservation (the
+/// quantities a RESERVE or UNRESERVE moves).
+pub fn to_pool(list: &[Resource]) -> Result<Pool, ConvertError> {
+    let mut out = Pool::default();
+    for r in list {
+        out.add(&pool_of(r)?);
+    }
+    Ok(out)
+}
+
 fn pool_of(r: &Resource) -> Result<Pool, ConvertError> {
     if r.revocable.is_some() || r.shared.is_some() {
         return Err(err(
@@ -91,29 +101,45 @@ fn reservation_role(r: &Resource) -> Result<Option<RoleName>, ConvertError> {
 /// Wire resources for `res`, allocated to `role` (Mesos' allocation_info,
 /// which multi-role frameworks read).
 pub fn to_wire(res: &Resources, role: Option<&str>) -> Vec<Resource> {
+    to_wire_with(res, role, dynamic_for)
+}
+
+/// A bare dynamic reservation for `role` (no principal, no labels).
+pub fn dynamic_for(role: &str) -> ReservationInfo {
+    ReservationInfo {
+        r#type: Some(ReservationType::Dynamic),
+        role: Some(role.to_string()),
+        ..ReservationInfo::default()
+    }
+}
+
+/// As [`to_wire`], each reservation described by `info(role)` (its
+/// principal and labels, which the allocator does not keep).
+pub fn to_wire_with(
+    res: &Resources,
+    role: Option<&str>,
+    info: impl Fn(&str) -> ReservationInfo,
+) -> Vec<Resource> {
     let mut out = Vec::new();
     push_pool(&mut out, res.unreserved(), None, role);
     for (reserved, pool) in res.reservations() {
-        push_pool(&mut out, pool, Some(reserved.as_str()), role);
+        push_pool(&mut out, pool, Some(info(reserved.as_str())), role);
     }
     out
 }
 
-fn push_pool(out: &mut Vec<Resource>, pool: &Pool, reserved: Option<&str>, role: Option<&str>) {
+fn push_pool(
+    out: &mut Vec<Resource>,
+    pool: &Pool,
+    reserved: Option<ReservationInfo>,
+    role: Option<&str>,
+) {
     let base = |name: &str| Resource {
         name: name.to_string(),
         allocation_info: role.map(|r| AllocationInfo {
             role: Some(r.to_string()),
         }),
-        reservations: reserved
-            .map(|r| {
-                vec![ReservationInfo {
-                    r#type: Some(ReservationType::Dynamic),
-                    role: Some(r.to_string()),
-                    ..ReservationInfo::default()
-                }]
-            })
-            .unwrap_or_default(),
+        reservations: reserved.iter().cloned().collect(),
         ..Resource::default()
     };
     for (name, milli) in pool.scalars.iter() {

@@ -11,6 +11,7 @@ pub mod config;
 pub mod convert;
 pub mod core;
 pub mod http;
+pub mod reservation;
 pub mod view;
 
 pub use config::Config;

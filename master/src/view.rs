@@ -2,7 +2,7 @@
 //! and `/metrics`, then rendered off the loop.
 
 use crate::core::{Counters, Link, Master};
-use corral_api::v1::{AgentInfo, FrameworkInfo, Task};
+use corral_api::v1::{AgentInfo, FrameworkInfo, Resource, Task};
 use std::time::Duration;
 
 /// One agent as the operator API shows it.
@@ -16,6 +16,10 @@ pub struct AgentView {
     pub unreachable: bool,
     /// Registration time, seconds since the epoch.
     pub registered_at: f64,
+    /// Its total: what it reports, reserved parts with their reservations.
+    pub total: Vec<Resource>,
+    /// Its dynamic reservations.
+    pub reserved: Vec<Resource>,
 }
 
 /// One framework as the operator API shows it.
@@ -61,6 +65,8 @@ impl View {
                     active: a.link == Link::Connected,
                     unreachable: a.link == Link::Unreachable,
                     registered_at: a.registered_at,
+                    total: agent_total(a),
+                    reserved: a.reservations.to_wire(),
                 })
                 .collect(),
             frameworks: m
@@ -79,5 +85,20 @@ impl View {
             uptime: m.uptime(),
             master: m.info.clone(),
         }
+    }
+}
+
+/// An agent's total as the operator API shows it (Mesos' `total_resources`:
+/// reserved resources carry their reservation stack).
+fn agent_total(a: &crate::core::Agent) -> Vec<Resource> {
+    if a.reservations.is_empty() {
+        return a.info.resources.clone();
+    }
+    match crate::convert::to_alloc(&a.info.resources) {
+        Ok(reported) => {
+            let (total, _) = a.reservations.clone().overlay(&reported);
+            a.reservations.render(&total, None)
+        }
+        Err(_) => a.info.resources.clone(),
     }
 }

@@ -26,9 +26,11 @@ use crate::http::{self, Client, Response, Stream, Target};
 
 mod helpers;
 mod reader;
+mod reservations;
 
-pub use helpers::{framework, raw_post, summary, task_for};
+pub use helpers::{framework, raw_post, summary, task_for, task_on_reserved};
 use reader::{Item, read_events};
+pub use reservations::{framework_in, reserve_op, reserved, unreserve_op};
 
 /// The scheduler endpoint.
 pub const PATH: &str = "/api/v1/scheduler";
@@ -346,6 +348,18 @@ impl Scheduler {
             launch,
             filters,
         ));
+    }
+
+    /// ACCEPT of any `operations` (RESERVE, UNRESERVE, LAUNCH…); asserts 202.
+    pub fn accept(
+        &self,
+        offer_ids: Vec<OfferId>,
+        operations: Vec<OfferOperation>,
+        refuse_seconds: Option<f64>,
+    ) {
+        let filters = refuse_seconds.map(|refuse_seconds| Filters { refuse_seconds });
+        let call = Call::accept(self.framework_id(), offer_ids, operations, filters);
+        self.accepted(call);
     }
 
     /// DECLINE; asserts 202.

@@ -125,6 +125,18 @@ pub enum AllocatorError {
         /// What is allocated there.
         allocated: String,
     },
+    /// A conversion of allocated resources whose two sides differ in what
+    /// they hold (not just in their reservations).
+    #[error(
+        "cannot convert {from} into {to}: a conversion only changes reservations, \
+         both sides must hold the same resources"
+    )]
+    ConversionMismatch {
+        /// What was to be converted.
+        from: String,
+        /// What it was to become.
+        to: String,
+    },
     /// A weight that is not a finite positive number.
     #[error("weight {weight} for role `{role}` must be finite and greater than zero")]
     InvalidWeight {

@@ -135,6 +135,19 @@ pub trait Allocator {
         filter: Option<Duration>,
         now: Instant,
     ) -> Result<(), AllocatorError>;
+    /// Converts resources `framework` holds in `role` on `agent` from `from`
+    /// to `to` — a RESERVE or UNRESERVE applied to offered resources
+    /// (Mesos' `updateAllocation`). Both must hold the same resources,
+    /// only their reservations differ; the agent's total changes with them,
+    /// so quota consumption follows while shares stay put.
+    fn update_allocation(
+        &mut self,
+        framework: FrameworkKey,
+        role: &str,
+        agent: AgentKey,
+        from: &Resources,
+        to: &Resources,
+    ) -> Result<(), AllocatorError>;
     /// Stops offers to the framework for `role` (all its roles when `None`).
     fn suppress(
         &mut self,

@@ -3,8 +3,9 @@
 //! fails validation gets TASK_ERROR; tasks of an ACCEPT whose offers are
 //! invalid get TASK_DROPPED (partition-aware) or TASK_LOST, with
 //! REASON_INVALID_OFFERS — asynchronously, the call itself was accepted,
-//! as Mesos does. What the operations leave unused is recovered with the
-//! call's filter.
+//! as Mesos does. RESERVE and UNRESERVE (`reserve.rs`) convert what the
+//! offers hold for the operations after them. What the operations leave
+//! unused is recovered with the call's filter.
 
 use super::{Master, TaskEntry};
 use crate::allocator::Resources;
@@ -15,11 +16,12 @@ use corral_api::v1::{OperationType, Reason, Task, TaskInfo, TaskState};
 use corral_api::{AgentId, FrameworkId};
 use std::time::Instant;
 
-/// What the accepted offers hold, used up as operations run.
-struct Pool {
-    agent: AgentId,
-    role: String,
-    resources: Resources,
+/// What the accepted offers hold, used up (LAUNCH) or converted (RESERVE,
+/// UNRESERVE) as operations run.
+pub(super) struct Pool {
+    pub agent: AgentId,
+    pub role: String,
+    pub resources: Resources,
 }
 
 impl Master {
@@ -39,6 +41,14 @@ impl Master {
         let mut pool = match self.take_offers(framework, &accept.offer_ids, now) {
             Ok(pool) => pool,
             Err(why) => {
+                for op in &accept.operations {
+                    if matches!(
+                        op.r#type,
+                        Some(OperationType::Reserve | OperationType::Unreserve)
+                    ) {
+                        self.drop_operation(framework, op, why.clone());
+                    }
+                }
                 self.fail_tasks(framework, &tasks, why);
                 return;
             }
@@ -54,6 +64,9 @@ impl Master {
                     if let Some(g) = op.launch_group {
                         self.launch_group(framework, &mut pool, g);
                     }
+                }
+                Some(OperationType::Reserve | OperationType::Unreserve) => {
+                    self.reservation_operation(framework, &mut pool, &op);
                 }
                 other => {
                     let name = other.map_or("UNKNOWN", corral_api::json::ProtoEnum::name);
@@ -266,7 +279,10 @@ impl Master {
             executor_id: task.executor.as_ref().map(|e| e.executor_id.clone()),
             agent_id: pool.agent.clone(),
             state: TaskState::Staging,
-            resources: convert::to_wire(&resources, Some(&pool.role)),
+            resources: self.agents.get(&pool.agent).map_or_else(
+                || convert::to_wire(&resources, Some(&pool.role)),
+                |a| a.reservations.render(&resources, Some(&pool.role)),
+            ),
             labels: task.labels.clone(),
             container: task.container.clone(),
             kill_policy: task.kill_policy,
@@ -322,6 +338,13 @@ impl Master {
         }
         if res.is_empty() {
             return Err("task uses no resources".into());
+        }
+        if let Some(a) = self.agents.get(&pool.agent) {
+            let executor = task.executor.iter().flat_map(|e| e.resources.iter());
+            let all: Vec<_> = task.resources.iter().chain(executor).cloned().collect();
+            a.reservations
+                .check_used(&all)
+                .map_err(|e| format!("task '{}': {e}", task.task_id))?;
         }
         if !pool.resources.contains(&res) {
             return Err(format!(

@@ -60,6 +60,7 @@ impl Master {
                         lost_tasks: Default::default(),
                         offers: Default::default(),
                         registered_at: Master::wall_now(),
+                        reservations: Default::default(),
                     },
                 );
                 id
@@ -205,9 +206,12 @@ impl Master {
     /// Rebuilds a returning agent in the allocator from its reported total
     /// and the tasks it runs now (its filters go with the old entry).
     fn readmit(&mut self, id: &AgentId) -> Result<(), CallError> {
-        let a = &self.agents[id];
-        let total = convert::to_alloc(&a.info.resources)
+        let a = self.agents.get_mut(id).expect("checked by the caller");
+        // A cut reservation is persisted with the agent once it is back.
+        let (total, _cut) = a
+            .total()
             .map_err(|e| CallError::bad_request(format!("agent_info.resources: {e}")))?;
+        let a = &self.agents[id];
         let used: Vec<Used> = a
             .tasks
             .iter()
@@ -278,11 +282,17 @@ impl Master {
             AgentCall::Resources { total } => {
                 let res = convert::to_alloc(&total)
                     .map_err(|e| CallError::bad_request(format!("total: {e}")))?;
-                let key = a.key;
-                a.info.resources = total;
+                let mut reservations = a.reservations.clone();
+                let (res, cut) = reservations.overlay(&res);
                 self.allocator
-                    .update_agent(key, &res)
-                    .map_err(|e| CallError::bad_request(e.to_string()))
+                    .update_agent(a.key, &res)
+                    .map_err(|e| CallError::bad_request(e.to_string()))?;
+                a.info.resources = total;
+                a.reservations = reservations;
+                if cut {
+                    self.persist_agent(id);
+                }
+                Ok(())
             }
         }
     }

@@ -7,8 +7,9 @@
 //! One file per concern: [`frameworks`] (subscribe, failover, teardown),
 //! [`agents`] (the agent link: subscribe, reconnect, loss), [`offers`]
 //! (allocation passes, declines, rescinds), [`accept`] (ACCEPT and its
-//! operations), [`tasks`] (status updates, acknowledgements, kills,
-//! reconciliation), [`calls`] (the scheduler call dispatcher).
+//! operations), [`reserve`] (RESERVE and UNRESERVE), [`tasks`] (status
+//! updates, acknowledgements, kills, reconciliation), [`calls`] (the
+//! scheduler call dispatcher).
 
 mod accept;
 mod agents;
@@ -16,6 +17,7 @@ mod calls;
 mod frameworks;
 mod offers;
 mod persist;
+mod reserve;
 mod stream;
 mod tasks;
 
@@ -162,6 +164,18 @@ pub(crate) struct Agent {
     pub lost_tasks: HashSet<(FrameworkId, TaskId)>,
     pub offers: HashSet<OfferId>,
     pub registered_at: f64,
+    /// Its dynamic reservations (kept in its registry record).
+    pub reservations: crate::reservation::AgentReservations,
+}
+
+impl Agent {
+    /// The total the allocator works with: the reported resources with the
+    /// reservations moved out of the unreserved part (cut to fit if the
+    /// agent shrank; `true` then, and the cut must be persisted).
+    pub fn total(&mut self) -> Result<(Resources, bool), crate::convert::ConvertError> {
+        let reported = crate::convert::to_alloc(&self.info.resources)?;
+        Ok(self.reservations.overlay(&reported))
+    }
 }
 
 /// An outstanding offer.

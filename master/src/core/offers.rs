@@ -4,7 +4,6 @@
 
 use super::{Master, Offer};
 use crate::allocator::Allocator;
-use crate::convert;
 use corral_api::scheduler::Event;
 use corral_api::v1::AllocationInfo;
 use corral_api::{FrameworkId, OfferId};
@@ -41,7 +40,7 @@ impl Master {
                 framework_id: fid.clone(),
                 agent_id: aid.clone(),
                 hostname: agent.info.hostname.clone(),
-                resources: convert::to_wire(&a.resources, Some(&role)),
+                resources: agent.reservations.render(&a.resources, Some(&role)),
                 attributes: agent.info.attributes.clone(),
                 allocation_info: Some(AllocationInfo {
                     role: Some(role.clone()),

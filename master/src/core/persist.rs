@@ -14,6 +14,7 @@ use crate::convert;
 use crate::registry::{
     AgentRecord, AgentState, FrameworkRecord, Mutation, Snapshot, TaskRecord, Ticket,
 };
+use crate::reservation::AgentReservations;
 use corral_api::v1::FrameworkCapabilityType;
 use corral_api::{AgentId, FrameworkId, TaskId};
 use std::time::{Duration, Instant};
@@ -51,6 +52,7 @@ impl Master {
             info: a.info.clone(),
             state,
             registered_at: a.registered_at,
+            reservations: a.reservations.to_wire(),
         })))
     }
 
@@ -140,9 +142,14 @@ impl Master {
 
     fn recover_agent(&mut self, r: AgentRecord, keys: Vec<(FrameworkId, TaskId)>, now: Instant) {
         let Some(id) = r.info.id.clone() else { return };
-        let Ok(total) = convert::to_alloc(&r.info.resources) else {
+        let Ok(reported) = convert::to_alloc(&r.info.resources) else {
             return;
         };
+        let mut reservations = AgentReservations::from_wire(&r.reservations).unwrap_or_else(|e| {
+            eprintln!("corral master: agent '{id}': its recorded reservations are dropped: {e}");
+            AgentReservations::new()
+        });
+        let (total, _) = reservations.overlay(&reported);
         let mut used = Vec::new();
         let mut tasks = std::collections::HashSet::new();
         for k in keys {
@@ -180,6 +187,7 @@ impl Master {
                 lost_tasks: Default::default(),
                 offers: Default::default(),
                 registered_at: r.registered_at,
+                reservations,
             },
         );
     }

@@ -228,7 +228,8 @@ fn agents(v: &View) -> Value {
                 "active": a.active,
                 "version": MESOS_VERSION,
                 "registered_time": time(a.registered_at),
-                "total_resources": wire(&a.info.resources),
+                "total_resources": wire(&a.total),
+                "reserved_resources": wire(&a.reserved),
             })
         })
         .collect();

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use corral_api::v1::{AgentInfo, FrameworkInfo, Scalar, Task};
+use corral_api::v1::{AgentInfo, FrameworkInfo, Resource, Scalar, Task};
 use corral_api::{AgentId, FrameworkId, TaskId};
 use serde::{Deserialize, Serialize};
 
@@ -64,6 +64,11 @@ pub struct AgentRecord {
     pub state: AgentState,
     /// When it first registered (seconds since the Unix epoch).
     pub registered_at: f64,
+    /// Its dynamic reservations: resources with a one-level `DYNAMIC`
+    /// reservation stack (role, principal, labels), no allocation info.
+    /// Absent in records written before reservations existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reservations: Vec<Resource>,
 }
 
 impl AgentRecord {
@@ -73,6 +78,7 @@ impl AgentRecord {
             info,
             state: AgentState::Registered,
             registered_at,
+            reservations: Vec::new(),
         }
     }
 

@@ -55,10 +55,27 @@ pub fn framework(name: &str) -> FrameworkInfo {
 /// `cpus` and `mem` copied from the offer's entries (role, allocation and
 /// reservations kept). Panics when the offer has too little.
 pub fn task_for(offer: &Offer, id: &str, cmd: &str, cpus: f64, mem: f64) -> TaskInfo {
+    task_from(offer, id, cmd, (cpus, mem), |_| true)
+}
+
+/// As [`task_for`], taking `cpus` and `mem` from the offer's reserved
+/// entries only (their reservation stack copied).
+pub fn task_on_reserved(offer: &Offer, id: &str, cmd: &str, cpus: f64, mem: f64) -> TaskInfo {
+    task_from(offer, id, cmd, (cpus, mem), |r| !r.reservations.is_empty())
+}
+
+fn task_from(
+    offer: &Offer,
+    id: &str,
+    cmd: &str,
+    (cpus, mem): (f64, f64),
+    usable: impl Fn(&Resource) -> bool,
+) -> TaskInfo {
     let take = |name: &str, amount: f64| -> Resource {
         let found = offer
             .resources
             .iter()
+            .filter(|r| usable(r))
             .find(|r| r.name == name && r.scalar_value().is_some_and(|v| v >= amount))
             .unwrap_or_else(|| {
                 panic!(

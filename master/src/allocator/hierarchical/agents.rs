@@ -128,7 +128,7 @@ impl HierarchicalAllocator {
 
     /// Counts (or stops counting) the reservations of `total` against
     /// their top-level roles' quota.
-    fn track_reservations(&mut self, total: &Resources, add: bool) {
+    pub(super) fn track_reservations(&mut self, total: &Resources, add: bool) {
         if !total.has_reservations() {
             return;
         }

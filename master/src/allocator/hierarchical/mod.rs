@@ -12,6 +12,7 @@ mod pass;
 mod roles;
 mod state;
 mod track;
+mod update;
 
 use super::error::AllocatorError;
 use super::hash::FastMap;
@@ -154,6 +155,17 @@ impl Allocator for HierarchicalAllocator {
         now: Instant,
     ) -> Result<(), AllocatorError> {
         self.give_back(framework, role, agent, resources, filter, now)
+    }
+
+    fn update_allocation(
+        &mut self,
+        framework: FrameworkKey,
+        role: &str,
+        agent: AgentKey,
+        from: &Resources,
+        to: &Resources,
+    ) -> Result<(), AllocatorError> {
+        self.convert_held(framework, role, agent, from, to)
     }
 
     fn suppress(

@@ -167,6 +167,16 @@ impl Resources {
         q
     }
 
+    /// Every pool merged into one, reservations forgotten: what a
+    /// conversion between reservation states must leave unchanged.
+    pub fn flattened(&self) -> Pool {
+        let mut all = self.unreserved.clone();
+        for (_, pool) in &self.reserved {
+            all.add(pool);
+        }
+        all
+    }
+
     /// The scalar quantities of all reservations together.
     pub fn reserved_quantities(&self) -> Quantities {
         let mut q = Quantities::new();

@@ -17,6 +17,19 @@ fn everything() -> Vec<Mutation> {
     lost.state = AgentState::Unreachable {
         since: 1_700_000_050.0,
     };
+    // A dynamic reservation, principal and labels included, rides along.
+    lost.reservations = vec![corral_api::v1::Resource::scalar("cpus", 2.0).reserved(
+        corral_api::v1::ReservationInfo {
+            principal: Some("alice".into()),
+            labels: Some(corral_api::v1::Labels {
+                labels: vec![corral_api::v1::Label {
+                    key: "owner".into(),
+                    value: Some("batch".into()),
+                }],
+            }),
+            ..crate::convert::dynamic_for("eng")
+        },
+    )];
     vec![
         Mutation::from(framework("fw-1")),
         Mutation::from(gone),

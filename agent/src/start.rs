@@ -70,6 +70,18 @@ fn settings(cfg: &Config) -> Settings {
         io_device: cfg.io_device,
         hidden: vec![cfg.work_dir.clone()],
         host_mounts: isolators::filesystem::writable_submounts(&mountinfo),
+        host_root: isolators::filesystem::host_root_dirs(
+            std::fs::read_dir("/")
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|e| {
+                    (
+                        e.file_name().to_string_lossy().into_owned(),
+                        e.path().is_dir(),
+                    )
+                }),
+        ),
     }
 }
 

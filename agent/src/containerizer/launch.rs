@@ -79,6 +79,8 @@ impl Containerizer {
         .map_err(ContainerizerError::Task)?;
         merge_patches(&mut spec, &patches)?;
         let bundle = self.paths.bundle(id);
+        let rootfs = bundle.join(crate::isolators::filesystem::ROOTFS);
+        std::fs::create_dir_all(&rootfs).map_err(ContainerizerError::io("creating", &rootfs))?;
         checkpoint::write_json(&bundle.join("config.json"), &spec)?;
         let started = self.start(id, &bundle, &sandbox, user);
         if started.is_err() {

@@ -101,7 +101,7 @@ pub fn base_spec(b: &BaseSpec) -> Result<Value, String> {
             "env": environment(b, command)?,
             "cwd": "/",
         },
-        "root": {"path": "/", "readonly": true},
+        "root": {"path": "rootfs", "readonly": true},
         "hostname": b.hostname,
         "mounts": [],
         "linux": {

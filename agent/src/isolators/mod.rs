@@ -45,6 +45,8 @@ pub struct Settings {
     pub hidden: Vec<PathBuf>,
     /// Writable host mounts below / that tasks get read-only.
     pub host_mounts: Vec<PathBuf>,
+    /// The host's top-level folders, bound read-only into every root.
+    pub host_root: Vec<PathBuf>,
 }
 
 /// An isolator could not prepare a container.
@@ -181,6 +183,7 @@ pub(crate) mod tests_support {
             io_device: None,
             hidden: Vec::new(),
             host_mounts: Vec::new(),
+            host_root: Vec::new(),
         }
     }
 }

@@ -1,9 +1,10 @@
 //! `filesystem/linux`: the task's view of files. A new mount namespace
-//! (and cgroup namespace) over the host's root, read-only — every
-//! writable host mount below it is bound again read-only — with fresh
-//! /proc, /dev, /sys, /tmp and /run, the sandbox writable at
-//! `/mnt/mesos/sandbox` (its working dir), and the agent's own folders
-//! masked.
+//! (and cgroup namespace) whose root holds the host's top-level folders
+//! bound read-only — and every writable host mount below them bound again
+//! read-only — with fresh /proc, /dev, /tmp and /run, the host's /sys
+//! read-only with the task's own cgroup at /sys/fs/cgroup, the sandbox
+//! writable at `/mnt/mesos/sandbox` (its working dir), and the agent's own
+//! folders masked.
 
 use super::super::{Isolator, IsolatorError, Launch, Settings, SpecPatch};
 use serde_json::{Value, json};
@@ -12,9 +13,38 @@ use std::path::{Path, PathBuf};
 /// Where the sandbox appears in the container (Mesos' path).
 pub const SANDBOX: &str = "/mnt/mesos/sandbox";
 
+/// The container's root: an empty folder in its bundle, onto which each
+/// of the host's top-level folders is bound read-only. (The host's `/`
+/// itself cannot be the root: pivot_root needs a root apart from the
+/// current one.)
+pub const ROOTFS: &str = "rootfs";
+
+/// Top-level host folders the isolator replaces or leaves out.
+const NOT_BOUND: [&str; 6] = ["proc", "dev", "sys", "tmp", "run", "lost+found"];
+
+/// The host's top-level folders (symlinks to folders included) that tasks
+/// see read-only, from the names in `/`.
+pub fn host_root_dirs(names: impl IntoIterator<Item = (String, bool)>) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = names
+        .into_iter()
+        .filter(|(n, is_dir)| *is_dir && !NOT_BOUND.contains(&n.as_str()))
+        .map(|(n, _)| Path::new("/").join(n))
+        .collect();
+    dirs.sort();
+    dirs
+}
+
 /// Paths this isolator mounts over itself; host mounts at or below them
-/// need no read-only copy.
-const REPLACED: [&str; 6] = ["/proc", "/dev", "/sys", "/tmp", "/run", "/mnt/mesos"];
+/// need no read-only copy. (/sys is the host's, bound: its writable
+/// submounts are made read-only like any other.)
+const REPLACED: [&str; 6] = [
+    "/proc",
+    "/dev",
+    "/sys/fs/cgroup",
+    "/tmp",
+    "/run",
+    "/mnt/mesos",
+];
 
 /// Host files and folders no task may read.
 const MASKED: [&str; 6] = [
@@ -44,7 +74,7 @@ fn mount(dest: &str, typ: &str, source: &str, options: &[&str]) -> Value {
 }
 
 /// The mounts every task gets after its sandbox.
-fn system_mounts() -> [Value; 9] {
+fn system_mounts() -> [Value; 10] {
     [
         mount("/proc", "proc", "proc", &["nosuid", "noexec", "nodev"]),
         mount(
@@ -77,11 +107,22 @@ fn system_mounts() -> [Value; 9] {
             "mqueue",
             &["nosuid", "noexec", "nodev"],
         ),
+        // Tasks share the host's network namespace, whose sysfs cannot be
+        // mounted anew: the host's, read-only (as runc does).
         mount(
             "/sys",
-            "sysfs",
-            "sysfs",
-            &["nosuid", "noexec", "nodev", "ro"],
+            "bind",
+            "/sys",
+            &["rbind", "nosuid", "noexec", "nodev", "ro"],
+        ),
+        // The host's cgroup2 came with /sys; the same superblock cannot be
+        // mounted on itself, so cover it first. In the cgroup namespace the
+        // fresh one shows the task's own cgroup as its root.
+        mount(
+            "/sys/fs/cgroup",
+            "tmpfs",
+            "tmpfs",
+            &["nosuid", "noexec", "nodev", "mode=755"],
         ),
         mount(
             "/sys/fs/cgroup",
@@ -105,13 +146,18 @@ impl Isolator for Linux {
             message: format!("sandbox path {} is not UTF-8", l.sandbox.display()),
         })?;
         let mut p = SpecPatch::default()
-            .set("/root", json!({"path": "/", "readonly": true}))
+            .set("/root", json!({"path": ROOTFS, "readonly": true}))
             .set("/process/cwd", SANDBOX)
             .append("/process/env", format!("MESOS_SANDBOX={SANDBOX}"))
             .append("/linux/namespaces", json!({"type": "mount"}))
             .append("/linux/namespaces", json!({"type": "cgroup"}));
-        // The sandbox first: later mounts (a tmpfs on /tmp) may hide its
-        // host path.
+        for dir in &s.host_root {
+            let d = dir.to_string_lossy();
+            p = p.append("/mounts", mount(&d, "bind", &d, &["rbind", "ro"]));
+        }
+        for m in system_mounts() {
+            p = p.append("/mounts", m);
+        }
         p = p.append(
             "/mounts",
             mount(
@@ -121,9 +167,6 @@ impl Isolator for Linux {
                 &["rbind", "rw", "nosuid", "nodev"],
             ),
         );
-        for m in system_mounts() {
-            p = p.append("/mounts", m);
-        }
         for host in &s.host_mounts {
             let h = host.to_string_lossy();
             p = p.append("/mounts", mount(&h, "bind", &h, &["rbind", "ro"]));
@@ -197,6 +240,18 @@ mod tests {
 ";
 
     #[test]
+    fn top_level_folders_but_the_replaced_ones_are_bound() {
+        let names = [
+            ("usr", true),
+            ("proc", true),
+            ("bin", true),
+            ("vmlinuz", false),
+        ];
+        let dirs = host_root_dirs(names.iter().map(|(n, d)| (n.to_string(), *d)));
+        assert_eq!(dirs, vec![PathBuf::from("/bin"), PathBuf::from("/usr")]);
+    }
+
+    #[test]
     fn writable_host_mounts_are_found_outermost_first() {
         assert_eq!(
             writable_submounts(MOUNTINFO),
@@ -213,14 +268,17 @@ mod tests {
         let mut s = settings();
         s.hidden = vec!["/var/lib/corral".into()];
         s.host_mounts = vec!["/mnt/corral-disk".into()];
+        s.host_root = vec!["/usr".into()];
         let p = Linux.prepare(&launch(1.0, 64.0), &s).unwrap();
         let mut spec = json!({});
         crate::isolators::patch::merge(&mut spec, &[("fs".into(), p)]).unwrap();
-        assert_eq!(spec["root"], json!({"path": "/", "readonly": true}));
+        assert_eq!(spec["root"], json!({"path": "rootfs", "readonly": true}));
         assert_eq!(spec["process"]["cwd"], SANDBOX);
         let mounts = spec["mounts"].as_array().unwrap();
-        assert_eq!(mounts[0]["destination"], SANDBOX);
-        assert_eq!(mounts[0]["source"], "/w/sandboxes/c");
+        assert_eq!(mounts[0]["destination"], "/usr");
+        assert_eq!(mounts[0]["options"], json!(["rbind", "ro"]));
+        let sandbox = mounts.iter().find(|m| m["destination"] == SANDBOX).unwrap();
+        assert_eq!(sandbox["source"], "/w/sandboxes/c");
         let disk = mounts
             .iter()
             .find(|m| m["destination"] == "/mnt/corral-disk")

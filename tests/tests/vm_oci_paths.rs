@@ -230,3 +230,40 @@ fn a_masked_path_through_a_proc_magic_link_is_refused() {
     assert!(err.contains("masking path /secret"), "{err}");
     assert!(err.contains("Too many levels of symbolic links"), "{err}");
 }
+
+#[test]
+fn without_openat2_create_fails_and_says_why() {
+    vm::require();
+    // The runtime under a filter answering ENOSYS to openat2, as a kernel
+    // before 5.6 does: create must refuse, never fall back to plain paths.
+    let profile: oci_spec::runtime::LinuxSeccomp = serde_json::from_str(
+        r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[
+            {"names":["openat2"],"action":"SCMP_ACT_ERRNO","errnoRet":38}]}"#,
+    )
+    .unwrap();
+    let prog = corral_oci::seccomp::compile(&profile).unwrap();
+    let oci = Oci::new("noopenat2");
+    let b = TestBundle::busybox("noopenat2", &["true"]);
+    std::fs::create_dir_all(oci.root()).unwrap();
+    let err_path = oci.root().join(".err-noopenat2");
+    let mut cmd = oci.cmd(&["create", "--bundle", b.dir().to_str().unwrap(), "n2"]);
+    cmd.stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&err_path).unwrap());
+    // SAFETY: installing the filter is one seccomp(2) syscall on data
+    // prepared before the fork: async-signal-safe, allocation-free.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut cmd, move || {
+            prog.install().map_err(std::io::Error::from_raw_os_error)
+        })
+    };
+    let status = cmd.status().unwrap();
+    let err = std::fs::read_to_string(&err_path).unwrap();
+    assert!(!status.success(), "created without openat2: {err}");
+    assert!(
+        err.contains("opening the root filesystem with openat2(2)")
+            && err.contains("Function not implemented"),
+        "{err}"
+    );
+    // And, as every failed create, it leaves nothing.
+    assert!(!oci.run(&["state", "n2"]).status.success());
+}

@@ -256,3 +256,78 @@ impl Prepared {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{HostFacts, plan};
+    use crate::spec::{Bundle, DEFAULT_SPEC};
+    use serde_json::json;
+    use std::ffi::CStr;
+
+    fn names(v: impl IntoIterator<Item = impl AsRef<CStr>>) -> Vec<String> {
+        v.into_iter()
+            .map(|c| c.as_ref().to_str().unwrap().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn root_paths_are_prepared_normalised_and_relative_to_the_rootfs() {
+        let mut v: serde_json::Value = serde_json::from_str(DEFAULT_SPEC).unwrap();
+        let mounts = v["mounts"].as_array_mut().unwrap();
+        mounts
+            .push(json!({"destination": "/data/../../etc/x", "type": "tmpfs", "source": "tmpfs"}));
+        mounts.push(json!({
+            "destination": "/etc//hosts", "type": "bind", "source": "/etc/hosts", "options": ["rbind", "ro"]
+        }));
+        v["linux"]["devices"] =
+            json!([{"path": "/dev/x/../fuse", "type": "c", "major": 10, "minor": 229}]);
+        v["process"]["cwd"] = "/work/./dir/".into();
+        let bundle = Bundle {
+            dir: "/b".into(),
+            rootfs: "/b/rootfs".into(),
+            spec: serde_json::from_value(v).unwrap(),
+        };
+        let host = HostFacts {
+            last_cap: 40,
+            no_pivot: false,
+        };
+        let plan = plan(&bundle, &host, &|p| p != Path::new("/etc/hosts")).unwrap();
+        let cgroup = Path::new("/sys/fs/cgroup/c");
+        let p = Prepared::new(&plan, -1, None, Vec::new(), cgroup, None, 40).unwrap();
+        let r = p.root.unwrap();
+        assert_eq!(r.rootfs.to_str().unwrap(), "/b/rootfs");
+        assert_eq!(
+            names(r.mounts.iter().map(|m| &m.target)),
+            [
+                "proc",
+                "dev",
+                "dev/pts",
+                "dev/shm",
+                "dev/mqueue",
+                "sys",
+                "sys/fs/cgroup",
+                "etc/x",
+                "etc/hosts"
+            ]
+        );
+        let leaves: Vec<Leaf> = r.mounts.iter().map(|m| m.leaf).collect();
+        assert_eq!(leaves[7..], [Leaf::Dir, Leaf::File]);
+        let fuse = r.devices.last().unwrap();
+        assert_eq!(
+            names([&fuse.target, &fuse.dir, &fuse.name]),
+            ["dev/fuse", "dev", "fuse"]
+        );
+        let fd = &r.links[0];
+        assert_eq!(
+            names([&fd.target, &fd.dir, &fd.name]),
+            ["/proc/self/fd", "dev", "fd"]
+        );
+        assert!(!r.masked.is_empty() && !r.readonly_paths.is_empty());
+        for p in r.masked.iter().chain(&r.readonly_paths) {
+            let s = p.to_str().unwrap();
+            assert!(s.starts_with("proc/") || s.starts_with("sys/"), "{s}");
+        }
+        assert_eq!(r.cwd.to_str().unwrap(), "work/dir");
+    }
+}

@@ -1,6 +1,6 @@
 //! The syscall seam: thin, typed wrappers over the raw Linux calls the
-//! runtime makes that libc does not wrap (clone3, pidfd_*, pivot_root), plus
-//! errno helpers. Everything here is safe to call in a freshly cloned child:
+//! runtime makes that libc does not wrap (clone3, pidfd_*, pivot_root,
+//! openat2), plus errno helpers. Everything here is safe to call in a freshly cloned child:
 //! no allocation, no locks.
 
 use std::os::fd::RawFd;
@@ -87,6 +87,61 @@ pub fn pivot_root(new_root: &std::ffi::CStr, put_old: &std::ffi::CStr) -> Result
     // SAFETY: both pointers are valid NUL-terminated strings.
     let ret = unsafe { libc::syscall(libc::SYS_pivot_root, new_root.as_ptr(), put_old.as_ptr()) };
     if ret < 0 { Err(errno()) } else { Ok(()) }
+}
+
+/// How every path inside a container's root is resolved: `..` and absolute
+/// symlinks stop at the root (the directory fd given to openat2), and
+/// /proc magic links (`/proc/PID/root`, `/proc/self/fd/N`) are refused, so
+/// a symlink in an image can never lead outside its root.
+pub const RESOLVE_CONTAINED: u64 = libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_MAGICLINKS;
+
+/// `struct open_how` of openat2(2) (libc's is non-exhaustive).
+#[repr(C)]
+#[derive(Debug, Default)]
+struct OpenHow {
+    flags: u64,
+    mode: u64,
+    resolve: u64,
+}
+
+/// openat2(2) of `path` relative to `dirfd` with `flags` (O_CLOEXEC is
+/// added), `mode` for O_CREAT and the `resolve` flags. Retries the EAGAIN
+/// the kernel answers when a rename raced a `..` lookup under
+/// RESOLVE_IN_ROOT. ENOSYS: the kernel is older than 5.6.
+pub fn openat2(
+    dirfd: RawFd,
+    path: &std::ffi::CStr,
+    flags: i32,
+    mode: u32,
+    resolve: u64,
+) -> Result<RawFd, i32> {
+    let how = OpenHow {
+        flags: (flags | libc::O_CLOEXEC) as u64,
+        mode: u64::from(mode),
+        resolve,
+    };
+    let mut tries = 0;
+    loop {
+        // SAFETY: path is a valid NUL-terminated string and how a valid
+        // open_how of the size passed, both read during the call only.
+        let ret = unsafe {
+            libc::syscall(
+                libc::SYS_openat2,
+                dirfd,
+                path.as_ptr(),
+                &how as *const OpenHow,
+                std::mem::size_of::<OpenHow>(),
+            )
+        };
+        if ret >= 0 {
+            return Ok(ret as RawFd);
+        }
+        let e = errno();
+        tries += 1;
+        if (e != libc::EAGAIN && e != libc::EINTR) || tries >= 16 {
+            return Err(e);
+        }
+    }
 }
 
 /// Turns a libc return value into `Result`, taking errno on -1.

@@ -54,6 +54,15 @@ impl TestBundle {
         self.dir.join("rootfs")
     }
 
+    /// Makes a symlink at the container path `at` in the rootfs (its parent
+    /// folders too) pointing at `target`, as a hostile image would.
+    pub fn symlink(&self, at: &str, target: impl AsRef<Path>) -> &TestBundle {
+        let link = self.rootfs().join(at.trim_start_matches('/'));
+        std::fs::create_dir_all(link.parent().unwrap()).unwrap();
+        std::os::unix::fs::symlink(target, link).unwrap();
+        self
+    }
+
     /// Edits the spec and writes it.
     pub fn edit(&mut self, f: impl FnOnce(&mut Value)) -> &mut TestBundle {
         f(&mut self.spec);

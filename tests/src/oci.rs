@@ -85,6 +85,24 @@ impl Oci {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// The init's pid of `state ID`.
+    pub fn pid(&self, id: &str) -> i32 {
+        let v: serde_json::Value = serde_json::from_str(&self.ok(&["state", id])).unwrap();
+        v["pid"].as_i64().unwrap() as i32
+    }
+
+    /// Waits (up to a minute) until the status of `id` is `want`.
+    pub fn wait_status(&self, id: &str, want: &str) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while self.status(id) != want {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{id} never became {want}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
     /// The status field of `state ID`.
     pub fn status(&self, id: &str) -> String {
         let v: serde_json::Value = serde_json::from_str(&self.ok(&["state", id])).unwrap();

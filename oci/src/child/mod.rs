@@ -8,6 +8,7 @@ mod console;
 pub mod fds;
 pub mod hooks;
 mod identity;
+mod inroot;
 pub mod report;
 mod rootfs;
 mod setup;
@@ -16,42 +17,54 @@ pub use setup::run;
 
 use crate::plan::LaunchPlan;
 use crate::plan::caps::CapSets;
+use crate::plan::paths::{self, Leaf};
 use crate::seccomp::SeccompProgram;
 use std::ffi::{CString, c_char};
 use std::os::fd::RawFd;
 use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// A mount ready for mount(2).
 #[derive(Debug)]
 pub struct PreparedMount {
     pub source: CString,
-    /// The mount point on the host side (rootfs + destination).
+    /// The destination relative to the rootfs, normalised (`plan::paths`).
     pub target: CString,
-    /// Directories to create first, outermost first.
-    pub parents: Vec<CString>,
+    /// What to make at the destination when it is missing.
+    pub leaf: Leaf,
     pub fstype: CString,
     pub flags: u64,
     pub remount_flags: u64,
     pub propagation: Vec<u64>,
     pub data: CString,
     pub bind: bool,
-    pub file: bool,
 }
 
-/// A device node ready for mknod(2) (or a bind from the host).
+/// A device node ready for mknodat(2) (or a bind from the host).
 #[derive(Debug)]
 pub struct PreparedDevice {
     pub host_path: CString,
+    /// The node relative to the rootfs, and split into its directory
+    /// (relative to the rootfs) and its name.
     pub target: CString,
-    pub parents: Vec<CString>,
+    pub dir: CString,
+    pub name: CString,
     pub mode: u32,
     pub dev: u64,
     pub uid: u32,
     pub gid: u32,
 }
 
-/// The root filesystem work.
+/// A symlink ready for symlinkat(2): `target` written at `dir`/`name`.
+#[derive(Debug)]
+pub struct PreparedLink {
+    pub target: CString,
+    pub dir: CString,
+    pub name: CString,
+}
+
+/// The root filesystem work. Every path but `rootfs` is relative to the
+/// rootfs and is opened inside it (`inroot.rs`).
 #[derive(Debug)]
 pub struct PreparedRoot {
     pub rootfs: CString,
@@ -62,12 +75,10 @@ pub struct PreparedRoot {
     pub mounts: Vec<PreparedMount>,
     pub devices: Vec<PreparedDevice>,
     pub bind_devices: bool,
-    /// (target, link path on the host side).
-    pub links: Vec<(CString, CString)>,
-    /// Container paths, used after the pivot.
+    pub links: Vec<PreparedLink>,
     pub masked: Vec<CString>,
     pub readonly_paths: Vec<CString>,
-    pub cwd_parents: Vec<CString>,
+    pub cwd: CString,
 }
 
 /// Everything the child needs, prepared by the parent.
@@ -138,53 +149,9 @@ pub(crate) fn cpath(what: &'static str, p: &Path) -> Result<CString, NulError> {
     cstr(what, p.as_os_str().as_bytes())
 }
 
-/// `rootfs` joined with the absolute container path `dest`.
-pub fn under(rootfs: &Path, dest: &Path) -> PathBuf {
-    rootfs.join(dest.strip_prefix("/").unwrap_or(dest))
-}
-
-/// The directories to create for `path` below `stop` (exclusive), outermost first.
-fn parents_of(stop: &Path, path: &Path) -> Result<Vec<CString>, NulError> {
-    parents_except(stop, path, &mut Made::default())
-}
-
-/// The directories between `stop` (excluded) and `path` (excluded), outermost
-/// first, leaving out those `made` knows exist by then (and recording the
-/// rest as made).
-fn parents_except(stop: &Path, path: &Path, made: &mut Made) -> Result<Vec<CString>, NulError> {
-    let mut dirs: Vec<&Path> = path
-        .ancestors()
-        .skip(1)
-        .take_while(|a| a.starts_with(stop) && *a != stop)
-        .collect();
-    dirs.reverse();
-    dirs.into_iter()
-        .filter(|d| made.record(d))
-        .map(|d| cpath("mount point", d))
-        .collect()
-}
-
-/// Directories the child will have made, or mounted on, by the time it
-/// reaches the item being prepared: the items after it need not mkdir them
-/// again (each EEXIST is a wasted syscall in the container's start).
-#[derive(Debug, Default)]
-struct Made(Vec<PathBuf>);
-
-impl Made {
-    /// Records `dir`; false if it was already known.
-    fn record(&mut self, dir: &Path) -> bool {
-        if self.0.iter().any(|d| d == dir) {
-            return false;
-        }
-        self.0.push(dir.to_path_buf());
-        true
-    }
-
-    /// A mount on the directory `target` hides whatever was made below it.
-    fn mounted_on(&mut self, target: &Path) {
-        self.0.retain(|d| !d.starts_with(target));
-        self.0.push(target.to_path_buf());
-    }
+/// The container path `p` relative to the root, normalised, as a C string.
+pub(crate) fn in_root(what: &'static str, p: &Path) -> Result<CString, NulError> {
+    cpath(what, &paths::in_root(p))
 }
 
 pub(crate) fn ptrs(v: &[CString]) -> Vec<*const c_char> {
@@ -293,32 +260,74 @@ impl Prepared {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::{HostFacts, plan};
+    use crate::spec::{Bundle, DEFAULT_SPEC};
+    use serde_json::json;
+    use std::ffi::CStr;
 
-    fn names(v: &[CString]) -> Vec<&str> {
-        v.iter().map(|c| c.to_str().unwrap()).collect()
+    fn names(v: impl IntoIterator<Item = impl AsRef<CStr>>) -> Vec<String> {
+        v.into_iter()
+            .map(|c| c.as_ref().to_str().unwrap().to_string())
+            .collect()
     }
 
     #[test]
-    fn parents_already_made_or_mounted_on_are_not_made_again() {
-        let root = Path::new("/b/rootfs");
-        let mut made = Made::default();
-        let first = parents_except(root, Path::new("/b/rootfs/dev/pts"), &mut made).unwrap();
-        assert_eq!(names(&first), ["/b/rootfs/dev"]);
-        // A sibling below the same parent: nothing left to make.
-        let second = parents_except(root, Path::new("/b/rootfs/dev/shm"), &mut made).unwrap();
-        assert!(second.is_empty(), "{second:?}");
-        // Deeper paths make only what is new.
-        let deep = parents_except(root, Path::new("/b/rootfs/dev/x/y/z"), &mut made).unwrap();
-        assert_eq!(names(&deep), ["/b/rootfs/dev/x", "/b/rootfs/dev/x/y"]);
-        // A mount on /dev hides /dev/x and /dev/x/y, but /dev itself stays.
-        made.mounted_on(Path::new("/b/rootfs/dev"));
-        let again = parents_except(root, Path::new("/b/rootfs/dev/x/y/z"), &mut made).unwrap();
-        assert_eq!(names(&again), ["/b/rootfs/dev/x", "/b/rootfs/dev/x/y"]);
-        // The root itself is never made.
-        assert!(
-            parents_except(root, Path::new("/b/rootfs/proc"), &mut made)
-                .unwrap()
-                .is_empty()
+    fn root_paths_are_prepared_normalised_and_relative_to_the_rootfs() {
+        let mut v: serde_json::Value = serde_json::from_str(DEFAULT_SPEC).unwrap();
+        let mounts = v["mounts"].as_array_mut().unwrap();
+        mounts
+            .push(json!({"destination": "/data/../../etc/x", "type": "tmpfs", "source": "tmpfs"}));
+        mounts.push(json!({
+            "destination": "/etc//hosts", "type": "bind", "source": "/etc/hosts", "options": ["rbind", "ro"]
+        }));
+        v["linux"]["devices"] =
+            json!([{"path": "/dev/x/../fuse", "type": "c", "major": 10, "minor": 229}]);
+        v["process"]["cwd"] = "/work/./dir/".into();
+        let bundle = Bundle {
+            dir: "/b".into(),
+            rootfs: "/b/rootfs".into(),
+            spec: serde_json::from_value(v).unwrap(),
+        };
+        let host = HostFacts {
+            last_cap: 40,
+            no_pivot: false,
+        };
+        let plan = plan(&bundle, &host, &|p| p != Path::new("/etc/hosts")).unwrap();
+        let cgroup = Path::new("/sys/fs/cgroup/c");
+        let p = Prepared::new(&plan, -1, None, Vec::new(), cgroup, None, 40).unwrap();
+        let r = p.root.unwrap();
+        assert_eq!(r.rootfs.to_str().unwrap(), "/b/rootfs");
+        assert_eq!(
+            names(r.mounts.iter().map(|m| &m.target)),
+            [
+                "proc",
+                "dev",
+                "dev/pts",
+                "dev/shm",
+                "dev/mqueue",
+                "sys",
+                "sys/fs/cgroup",
+                "etc/x",
+                "etc/hosts"
+            ]
         );
+        let leaves: Vec<Leaf> = r.mounts.iter().map(|m| m.leaf).collect();
+        assert_eq!(leaves[7..], [Leaf::Dir, Leaf::File]);
+        let fuse = r.devices.last().unwrap();
+        assert_eq!(
+            names([&fuse.target, &fuse.dir, &fuse.name]),
+            ["dev/fuse", "dev", "fuse"]
+        );
+        let fd = &r.links[0];
+        assert_eq!(
+            names([&fd.target, &fd.dir, &fd.name]),
+            ["/proc/self/fd", "dev", "fd"]
+        );
+        assert!(!r.masked.is_empty() && !r.readonly_paths.is_empty());
+        for p in r.masked.iter().chain(&r.readonly_paths) {
+            let s = p.to_str().unwrap();
+            assert!(s.starts_with("proc/") || s.starts_with("sys/"), "{s}");
+        }
+        assert_eq!(r.cwd.to_str().unwrap(), "work/dir");
     }
 }

@@ -65,9 +65,10 @@ pub enum Step {
     CreateContainerHook,
     StartContainerHook,
     Fds,
+    OpenRoot,
 }
 
-const STEPS: [(Step, &str); 39] = [
+const STEPS: [(Step, &str); 40] = [
     (Step::SyncWait, "waiting for the runtime"),
     (Step::Setns, "joining namespace"),
     (Step::Fork, "forking into the joined pid namespace"),
@@ -113,6 +114,10 @@ const STEPS: [(Step, &str); 39] = [
     (Step::CreateContainerHook, "running createContainer hook"),
     (Step::StartContainerHook, "running startContainer hook"),
     (Step::Fds, "placing file descriptor"),
+    (
+        Step::OpenRoot,
+        "opening the root filesystem with openat2(2), which resolves every path inside it (Linux 5.6 or later)",
+    ),
 ];
 
 /// A description of step number `n`.

@@ -1,20 +1,32 @@
 //! The root filesystem: preparing the mount, device and link lists in the
-//! parent, and in the child mounting them under the new root, pivoting into
-//! it and applying masked and read-only paths.
+//! parent, and in the child mounting them under the new root, writing the
+//! sysctls, masking and protecting paths, then pivoting into it.
 //!
-//! Mount points are created by path under the bundle's rootfs. A rootfs
-//! whose directories are symlinks pointing outside it would redirect those
-//! mounts; they stay inside the container's private mount namespace, but
-//! resolving targets with openat2(RESOLVE_IN_ROOT) is still to come.
+//! Nothing in the rootfs is trusted: an image can hold symlinks such as
+//! `data -> /etc` or `data -> ../../..` (runc's CVE-2021-30465). So every
+//! container path — mount destinations, device nodes, links, sysctl files,
+//! masked and read-only paths, the cwd — is normalised by the plan
+//! (`plan::paths`) and opened by the child with openat2(RESOLVE_IN_ROOT |
+//! RESOLVE_NO_MAGICLINKS) against a descriptor of the rootfs, missing
+//! components made one at a time under the same resolution (`inroot.rs`);
+//! mounts go onto the opened descriptor through `/proc/self/fd/N`, nodes and
+//! links are made with mknodat/symlinkat in the opened directory. A symlink
+//! can only ever resolve inside the rootfs, and a kernel without openat2
+//! (before 5.6) fails the create instead of falling back to plain paths.
+//! All of that happens before the pivot, while the host's /proc is there to
+//! give the /proc/self/fd paths, whether the container mounts a /proc or not.
 
+use super::inroot::{self, ProcFd};
 use super::report::{Failure, Step};
 use super::{
-    Made, NulError, PreparedDevice, PreparedMount, PreparedRoot, cpath, cstr, parents_except,
-    parents_of, under,
+    NulError, PreparedDevice, PreparedLink, PreparedMount, PreparedRoot, cpath, cstr, in_root,
 };
+use crate::plan::paths::{self, Leaf};
 use crate::plan::{LaunchPlan, RootfsPlan};
 use crate::sys;
 use std::ffi::{CStr, CString};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 /// Prepares the root plan `r` (parent side).
@@ -24,9 +36,7 @@ pub fn prepare(
     cgroup_dir: &Path,
 ) -> Result<PreparedRoot, NulError> {
     let mut mounts = Vec::new();
-    let mut made = Made::default();
     for m in &r.mounts {
-        let target = under(&r.rootfs, &m.destination);
         let (source, fstype, flags, remount, bind) = if m.cgroup && !plan.namespaces.new_cgroup_ns {
             // No cgroup namespace: show the container its own cgroup only.
             let ro = m.flags & libc::MS_RDONLY;
@@ -54,32 +64,29 @@ pub fn prepare(
         } else {
             source
         };
-        let parents = parents_except(&r.rootfs, &target, &mut made)?;
-        if !m.file {
-            made.mounted_on(&target);
-        }
         mounts.push(PreparedMount {
             source: cpath("mount source", &source)?,
-            parents,
-            target: cpath("mount destination", &target)?,
+            target: in_root("mount destination", &m.destination)?,
+            leaf: if m.file { Leaf::File } else { Leaf::Dir },
             fstype: cstr("mount type", &fstype)?,
             flags,
             remount_flags: remount,
             propagation: m.propagation.clone(),
             data: cstr("mount options", &m.data)?,
             bind,
-            file: m.file,
         });
     }
     let devices = r
         .devices
         .iter()
         .map(|d| {
-            let target = under(&r.rootfs, &d.path);
+            let target = paths::in_root(&d.path);
+            let (dir, name) = paths::split_leaf(&target);
             Ok(PreparedDevice {
                 host_path: cpath("device", &d.path)?,
-                parents: parents_except(&r.rootfs, &target, &mut made)?,
                 target: cpath("device", &target)?,
+                dir: cpath("device", &dir)?,
+                name: cstr("device", name.as_bytes())?,
                 mode: d.kind | (d.mode & 0o7777),
                 dev: libc::makedev(d.major as u32, d.minor as u32),
                 uid: d.uid,
@@ -87,10 +94,23 @@ pub fn prepare(
             })
         })
         .collect::<Result<_, NulError>>()?;
-    let mut cwd_parents = parents_of(Path::new("/"), &plan.cwd)?;
-    if plan.cwd != Path::new("/") {
-        cwd_parents.push(cpath("cwd", &plan.cwd)?);
-    }
+    let links = r
+        .links
+        .iter()
+        .map(|(t, l)| {
+            let (dir, name) = paths::split_leaf(&paths::in_root(l));
+            Ok(PreparedLink {
+                target: cpath("link", t)?,
+                dir: cpath("link", &dir)?,
+                name: cstr("link", name.as_bytes())?,
+            })
+        })
+        .collect::<Result<_, NulError>>()?;
+    let all = |what, v: &[std::path::PathBuf]| {
+        v.iter()
+            .map(|p| in_root(what, p))
+            .collect::<Result<Vec<_>, _>>()
+    };
     Ok(PreparedRoot {
         rootfs: cpath("root", &r.rootfs)?,
         propagation: r.propagation,
@@ -100,22 +120,10 @@ pub fn prepare(
         mounts,
         devices,
         bind_devices: r.bind_devices,
-        links: r
-            .links
-            .iter()
-            .map(|(t, l)| Ok((cpath("link", t)?, cpath("link", &under(&r.rootfs, l))?)))
-            .collect::<Result<_, NulError>>()?,
-        masked: r
-            .masked
-            .iter()
-            .map(|p| cpath("masked path", p))
-            .collect::<Result<_, _>>()?,
-        readonly_paths: r
-            .readonly_paths
-            .iter()
-            .map(|p| cpath("readonly path", p))
-            .collect::<Result<_, _>>()?,
-        cwd_parents,
+        links,
+        masked: all("masked path", &r.masked)?,
+        readonly_paths: all("readonly path", &r.readonly_paths)?,
+        cwd: in_root("cwd", &plan.cwd)?,
     })
 }
 
@@ -135,38 +143,6 @@ fn mount(
     sys::check(ret).map(drop)
 }
 
-fn mkdirs(dirs: &[CString]) -> Result<(), i32> {
-    for d in dirs {
-        // SAFETY: d is a valid NUL-terminated path.
-        if unsafe { libc::mkdir(d.as_ptr(), 0o755) } == -1 && sys::errno() != libc::EEXIST {
-            return Err(sys::errno());
-        }
-    }
-    Ok(())
-}
-
-fn touch(path: &CStr) -> Result<(), i32> {
-    // SAFETY: path is a valid NUL-terminated string.
-    let fd = unsafe {
-        libc::open(
-            path.as_ptr(),
-            libc::O_CREAT | libc::O_WRONLY | libc::O_CLOEXEC,
-            0o644,
-        )
-    };
-    if fd < 0 {
-        // An existing directory or device is a fine mount point too.
-        return if sys::errno() == libc::EISDIR {
-            Ok(())
-        } else {
-            Err(sys::errno())
-        };
-    }
-    // SAFETY: fd was just opened by us.
-    unsafe { libc::close(fd) };
-    Ok(())
-}
-
 fn fail(step: Step, i: usize) -> impl Fn(i32) -> Failure {
     move |errno| Failure {
         step,
@@ -175,9 +151,19 @@ fn fail(step: Step, i: usize) -> impl Fn(i32) -> Failure {
     }
 }
 
-/// Mounts, devices and links under the rootfs, then the pivot (child side).
+/// An O_PATH descriptor of the directory `path`, opened with openat2 so a
+/// kernel without it (ENOSYS) is found out before anything is mounted.
+fn open_dir(path: &CStr) -> Result<OwnedFd, i32> {
+    let fd = sys::openat2(libc::AT_FDCWD, path, libc::O_PATH | libc::O_DIRECTORY, 0, 0)?;
+    // SAFETY: openat2 just returned fd; nothing else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Mounts, devices and links under the rootfs, the `before_pivot` hooks,
+/// sysctls, masked and read-only paths, then the pivot (child side).
 pub fn build(
     r: &PreparedRoot,
+    sysctls: &[(CString, CString)],
     before_pivot: impl FnOnce() -> Result<(), Failure>,
 ) -> Result<(), Failure> {
     mount(null(), c"/", null(), r.propagation, null()).map_err(fail(Step::RootPropagation, 0))?;
@@ -189,31 +175,34 @@ pub fn build(
         null(),
     )
     .map_err(fail(Step::RootBind, 0))?;
+    // Opened after the bind, so what is resolved from it is on the mount
+    // that becomes the container's root.
+    let root = open_dir(&r.rootfs).map_err(fail(Step::OpenRoot, 0))?;
+    let root = root.as_fd();
     for (i, m) in r.mounts.iter().enumerate() {
-        mount_one(i, m)?;
+        mount_one(root, i, m)?;
     }
     for (i, d) in r.devices.iter().enumerate() {
-        device(d, r.bind_devices).map_err(fail(Step::Device, i))?;
+        device(root, d, r.bind_devices).map_err(fail(Step::Device, i))?;
     }
-    for (i, (target, link)) in r.links.iter().enumerate() {
-        // SAFETY: both are valid NUL-terminated strings.
-        if unsafe { libc::symlink(target.as_ptr(), link.as_ptr()) } == -1
-            && sys::errno() != libc::EEXIST
-        {
-            return Err(Failure::now(Step::Link, i));
-        }
+    for (i, l) in r.links.iter().enumerate() {
+        link(root, l).map_err(fail(Step::Link, i))?;
     }
     before_pivot()?;
+    for (i, (path, value)) in sysctls.iter().enumerate() {
+        sysctl(root, path, value).map_err(fail(Step::Sysctl, i))?;
+    }
+    for (i, path) in r.masked.iter().enumerate() {
+        mask(root, path).map_err(fail(Step::Masked, i))?;
+    }
+    for (i, path) in r.readonly_paths.iter().enumerate() {
+        readonly(root, path).map_err(fail(Step::ReadonlyPath, i))?;
+    }
     pivot(r)
 }
 
-fn mount_one(i: usize, m: &PreparedMount) -> Result<(), Failure> {
-    mkdirs(&m.parents).map_err(fail(Step::MountDir, i))?;
-    if m.file {
-        touch(&m.target).map_err(fail(Step::MountDir, i))?;
-    } else {
-        mkdirs(std::slice::from_ref(&m.target)).map_err(fail(Step::MountDir, i))?;
-    }
+fn mount_one(root: BorrowedFd, i: usize, m: &PreparedMount) -> Result<(), Failure> {
+    let target = inroot::make(root, &m.target, m.leaf).map_err(fail(Step::MountDir, i))?;
     let fstype = if m.fstype.is_empty() {
         null()
     } else {
@@ -224,18 +213,29 @@ fn mount_one(i: usize, m: &PreparedMount) -> Result<(), Failure> {
     } else {
         m.data.as_ptr()
     };
-    mount(m.source.as_ptr(), &m.target, fstype, m.flags, data).map_err(fail(Step::Mount, i))?;
-    if m.bind && m.remount_flags != 0 {
-        remount_bind(&m.target, m.remount_flags).map_err(fail(Step::MountRemount, i))?;
+    let at = ProcFd::new(target.as_raw_fd());
+    mount(m.source.as_ptr(), at.as_cstr(), fstype, m.flags, data).map_err(fail(Step::Mount, i))?;
+    let remount = m.bind && m.remount_flags != 0;
+    if !remount && m.propagation.is_empty() {
+        return Ok(());
+    }
+    // The descriptor holds the mount point, now under the new mount: open
+    // the path again to reach the mount itself.
+    drop(target);
+    let top = inroot::open(root, &m.target, libc::O_PATH).map_err(fail(Step::MountRemount, i))?;
+    let at = ProcFd::new(top.as_raw_fd());
+    if remount {
+        remount_bind(at.as_cstr(), m.remount_flags).map_err(fail(Step::MountRemount, i))?;
     }
     for &p in &m.propagation {
-        mount(null(), &m.target, null(), p, null()).map_err(fail(Step::MountPropagation, i))?;
+        mount(null(), at.as_cstr(), null(), p, null()).map_err(fail(Step::MountPropagation, i))?;
     }
     Ok(())
 }
 
-/// Remounts a bind mount with `flags`, keeping the flags the kernel locks
-/// (nodev, nosuid, noexec, atime) when a user namespace forbids clearing them.
+/// Remounts the bind mount at `target` with `flags`, keeping the flags the
+/// kernel locks (nodev, nosuid, noexec, atime) when a user namespace
+/// forbids clearing them.
 fn remount_bind(target: &CStr, flags: u64) -> Result<(), i32> {
     let base = libc::MS_REMOUNT | libc::MS_BIND;
     match mount(null(), target, null(), base | flags, null()) {
@@ -257,33 +257,122 @@ fn remount_bind(target: &CStr, flags: u64) -> Result<(), i32> {
     }
 }
 
-fn device(d: &PreparedDevice, bind: bool) -> Result<(), i32> {
-    mkdirs(&d.parents)?;
+/// A device node: bound from the host (user namespaces), or made with
+/// mknodat in its directory, opened inside the root.
+fn device(root: BorrowedFd, d: &PreparedDevice, bind: bool) -> Result<(), i32> {
     if bind {
-        touch(&d.target)?;
+        let target = inroot::make(root, &d.target, Leaf::File)?;
+        let at = ProcFd::new(target.as_raw_fd());
         return mount(
             d.host_path.as_ptr(),
-            &d.target,
+            at.as_cstr(),
             null(),
             libc::MS_BIND,
             null(),
         );
     }
-    // SAFETY: target is a valid path; mode and dev are plain integers.
-    if unsafe { libc::mknod(d.target.as_ptr(), d.mode, d.dev) } == -1 {
-        if sys::errno() != libc::EEXIST {
-            return Err(sys::errno());
+    let dir = inroot::make(root, &d.dir, Leaf::Dir)?;
+    let dir = dir.as_raw_fd();
+    // A node already there (or a symlink in its place) is replaced: unlinkat
+    // removes the link itself, never what it points to.
+    match mknodat(dir, &d.name, d.mode, d.dev) {
+        Err(libc::EEXIST) => {
+            // SAFETY: name is a valid NUL-terminated string; dir an open fd.
+            unsafe { libc::unlinkat(dir, d.name.as_ptr(), 0) };
+            mknodat(dir, &d.name, d.mode, d.dev)?;
         }
-        // SAFETY: target is a valid path.
-        unsafe { libc::unlink(d.target.as_ptr()) };
-        // SAFETY: as above.
-        sys::check(unsafe { libc::mknod(d.target.as_ptr(), d.mode, d.dev) })?;
+        other => other?,
     }
-    // mknod applies the umask; set the exact mode, then the owner.
-    // SAFETY: target is a valid path.
-    sys::check(unsafe { libc::chmod(d.target.as_ptr(), d.mode & 0o7777) })?;
-    // SAFETY: target is a valid path.
-    sys::check(unsafe { libc::chown(d.target.as_ptr(), d.uid, d.gid) }).map(drop)
+    // SAFETY: as above; AT_SYMLINK_NOFOLLOW changes the node itself.
+    let chown = unsafe {
+        libc::fchownat(
+            dir,
+            d.name.as_ptr(),
+            d.uid,
+            d.gid,
+            libc::AT_SYMLINK_NOFOLLOW,
+        )
+    };
+    sys::check(chown).map(drop)
+}
+
+/// mknodat with the exact `mode`: the umask is cleared for the call.
+fn mknodat(dir: i32, name: &CStr, mode: u32, dev: u64) -> Result<(), i32> {
+    // SAFETY: umask cannot fail.
+    let old = unsafe { libc::umask(0) };
+    // SAFETY: name is a valid NUL-terminated string; dir an open fd.
+    let ret = sys::check(unsafe { libc::mknodat(dir, name.as_ptr(), mode, dev) });
+    // SAFETY: as above.
+    unsafe { libc::umask(old) };
+    ret.map(drop)
+}
+
+fn link(root: BorrowedFd, l: &PreparedLink) -> Result<(), i32> {
+    let dir = inroot::make(root, &l.dir, Leaf::Dir)?;
+    // SAFETY: target and name are valid NUL-terminated strings.
+    let ret = unsafe { libc::symlinkat(l.target.as_ptr(), dir.as_raw_fd(), l.name.as_ptr()) };
+    match sys::check(ret) {
+        Err(libc::EEXIST) => Ok(()),
+        other => other.map(drop),
+    }
+}
+
+/// Writes a sysctl through the container's /proc, opened inside the root.
+fn sysctl(root: BorrowedFd, path: &CStr, value: &CStr) -> Result<(), i32> {
+    let bytes = path.to_bytes_with_nul();
+    let rel = CStr::from_bytes_with_nul(bytes.strip_prefix(b"/").unwrap_or(bytes))
+        .map_err(|_| libc::EINVAL)?;
+    let file = inroot::open(root, rel, libc::O_WRONLY)?;
+    let value = value.to_bytes();
+    // SAFETY: value is valid for its length; file is open for writing.
+    let n = unsafe { libc::write(file.as_raw_fd(), value.as_ptr().cast(), value.len()) };
+    if n < 0 { Err(sys::errno()) } else { Ok(()) }
+}
+
+/// Hides a path: an empty read-only tmpfs on a directory, /dev/null on
+/// anything else; nothing when it does not exist.
+fn mask(root: BorrowedFd, path: &CStr) -> Result<(), i32> {
+    let target = match inroot::open(root, path, libc::O_PATH) {
+        Err(libc::ENOENT) => return Ok(()),
+        other => other?,
+    };
+    let at = ProcFd::new(target.as_raw_fd());
+    if inroot::is_dir(target.as_fd())? {
+        mount(
+            c"tmpfs".as_ptr(),
+            at.as_cstr(),
+            c"tmpfs".as_ptr(),
+            libc::MS_RDONLY,
+            null(),
+        )
+    } else {
+        mount(
+            c"/dev/null".as_ptr(),
+            at.as_cstr(),
+            null(),
+            libc::MS_BIND,
+            null(),
+        )
+    }
+}
+
+/// Binds a path onto itself and makes the bind read-only, nosuid, nodev,
+/// noexec; nothing when it does not exist.
+fn readonly(root: BorrowedFd, path: &CStr) -> Result<(), i32> {
+    let target = match inroot::open(root, path, libc::O_PATH) {
+        Err(libc::ENOENT) => return Ok(()),
+        other => other?,
+    };
+    let at = ProcFd::new(target.as_raw_fd());
+    let rec = libc::MS_BIND | libc::MS_REC;
+    mount(at.as_cstr().as_ptr(), at.as_cstr(), null(), rec, null())?;
+    drop(target);
+    let top = inroot::open(root, path, libc::O_PATH)?;
+    let at = ProcFd::new(top.as_raw_fd());
+    remount_bind(
+        at.as_cstr(),
+        libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
+    )
 }
 
 fn pivot(r: &PreparedRoot) -> Result<(), Failure> {
@@ -310,55 +399,14 @@ fn pivot(r: &PreparedRoot) -> Result<(), Failure> {
     Ok(())
 }
 
-/// After the pivot: masked and read-only paths, then the read-only root.
+/// After the pivot: the read-only root, then the cwd, made inside the new
+/// root if missing.
 pub fn finish(r: &PreparedRoot) -> Result<(), Failure> {
-    for (i, path) in r.masked.iter().enumerate() {
-        mask(path).map_err(fail(Step::Masked, i))?;
-    }
-    for (i, path) in r.readonly_paths.iter().enumerate() {
-        match mount(
-            path.as_ptr(),
-            path,
-            null(),
-            libc::MS_BIND | libc::MS_REC,
-            null(),
-        ) {
-            Err(libc::ENOENT) => continue,
-            Err(e) => return Err(fail(Step::ReadonlyPath, i)(e)),
-            Ok(()) => {}
-        }
-        remount_bind(
-            path,
-            libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
-        )
-        .map_err(fail(Step::ReadonlyPath, i))?;
-    }
     if r.readonly {
         remount_bind(c"/", libc::MS_RDONLY).map_err(fail(Step::ReadonlyRoot, 0))?;
     }
-    mkdirs(&r.cwd_parents).map_err(fail(Step::Cwd, 0))
-}
-
-fn mask(path: &CStr) -> Result<(), i32> {
-    // SAFETY: an all-zero stat is a valid out-value.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    // SAFETY: path is valid, st a valid out-pointer.
-    if unsafe { libc::stat(path.as_ptr(), &mut st) } == -1 {
-        return if sys::errno() == libc::ENOENT {
-            Ok(())
-        } else {
-            Err(sys::errno())
-        };
-    }
-    if st.st_mode & libc::S_IFMT == libc::S_IFDIR {
-        mount(
-            c"tmpfs".as_ptr(),
-            path,
-            c"tmpfs".as_ptr(),
-            libc::MS_RDONLY,
-            null(),
-        )
-    } else {
-        mount(c"/dev/null".as_ptr(), path, null(), libc::MS_BIND, null())
-    }
+    let root = open_dir(c"/").map_err(fail(Step::Cwd, 0))?;
+    inroot::make(root.as_fd(), &r.cwd, Leaf::Dir)
+        .map(drop)
+        .map_err(fail(Step::Cwd, 0))
 }

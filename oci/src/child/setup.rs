@@ -67,20 +67,24 @@ fn setup(p: &Prepared) -> Result<Never, (Failure, RawFd)> {
         )
     };
     match &p.root {
-        Some(root) => rootfs::build(root, create_hooks).map_err(&on_sync)?,
-        None => create_hooks().map_err(&on_sync)?,
-    }
-    for (i, (path, value)) in p.sysctls.iter().enumerate() {
-        write_file(path, value.to_bytes()).map_err(|e| {
-            on_sync(Failure {
-                step: Step::Sysctl,
-                index: i as u32,
-                errno: e,
-            })
-        })?;
-    }
-    if let Some(root) = &p.root {
-        rootfs::finish(root).map_err(&on_sync)?;
+        // With a root, sysctls are written through the container's /proc,
+        // opened inside the root before the pivot (`rootfs.rs`).
+        Some(root) => {
+            rootfs::build(root, &p.sysctls, create_hooks).map_err(&on_sync)?;
+            rootfs::finish(root).map_err(&on_sync)?;
+        }
+        None => {
+            create_hooks().map_err(&on_sync)?;
+            for (i, (path, value)) in p.sysctls.iter().enumerate() {
+                write_file(path, value.to_bytes()).map_err(|e| {
+                    on_sync(Failure {
+                        step: Step::Sysctl,
+                        index: i as u32,
+                        errno: e,
+                    })
+                })?;
+            }
+        }
     }
     if let Some(socket) = p.console {
         super::console::setup(socket, p.console_size).map_err(&on_sync)?;

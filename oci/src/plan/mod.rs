@@ -7,6 +7,7 @@
 pub mod caps;
 pub mod mounts;
 pub mod namespaces;
+pub mod paths;
 
 use crate::spec::Bundle;
 use caps::CapSets;

@@ -94,12 +94,18 @@ pub fn run(cfg: Config) -> Result<(), AgentError> {
     let work_dir = std::path::absolute(&cfg.work_dir).map_err(io("resolving", &cfg.work_dir))?;
     let cfg = Config { work_dir, ..cfg };
     std::fs::create_dir_all(&cfg.work_dir).map_err(io("creating the work dir", &cfg.work_dir))?;
-    let sandbox_point = Path::new(isolators::filesystem::SANDBOX);
-    std::fs::create_dir_all(sandbox_point)
-        .map_err(io("creating the sandbox mount point", sandbox_point))?;
     let isolators = isolators::select(cfg.isolation.as_deref())?;
-    take_cgroup(&cfg)?;
     let containers_cgroup = cfg.cgroup_root.join("containers");
+    // Checked before the agent writes anything under the cgroup mount.
+    let controllers = fingerprint::controllers_for(&cfg.cgroup_mount, &containers_cgroup)?;
+    let missing = isolators::missing_controllers(&isolators, &controllers);
+    if !missing.is_empty() {
+        return Err(AgentError::MissingControllers {
+            mount: cfg.cgroup_mount.clone(),
+            missing: missing.join(", "),
+        });
+    }
+    take_cgroup(&cfg)?;
     let probed = fingerprint::probe(
         &cfg.cgroup_mount,
         &containers_cgroup,
@@ -107,13 +113,6 @@ pub fn run(cfg: Config) -> Result<(), AgentError> {
         cfg.reserved_mem_mib,
         cfg.ports,
     )?;
-    let missing = isolators::missing_controllers(&isolators, &probed.controllers);
-    if !missing.is_empty() {
-        return Err(AgentError::MissingControllers {
-            mount: cfg.cgroup_mount.clone(),
-            missing: missing.join(", "),
-        });
-    }
     let all = isolators::select(None)?;
     let unenforced = isolators::missing_controllers(&all, &probed.controllers);
     if !unenforced.is_empty() {

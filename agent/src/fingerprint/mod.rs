@@ -14,7 +14,7 @@ mod probe;
 
 pub use cpus::{CpuSet, parse_cpu_list};
 pub use memory::{MemInfo, cap_by_cgroup, parse_meminfo};
-pub use probe::{Probed, probe};
+pub use probe::{Probed, controllers_for, probe};
 
 use corral_api::resources::{self, ResourceError};
 use corral_api::v1::{Attribute, Resource, Value};

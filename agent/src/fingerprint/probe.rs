@@ -139,14 +139,19 @@ fn free_mib(dir: &Path) -> Result<f64, FingerprintError> {
     Ok(((st.f_bavail as u128 * st.f_frsize as u128) / (1024 * 1024)) as f64)
 }
 
-/// The controllers tasks' cgroups can have: those of `task_parent`'s
-/// parent (or the mount's root) listed in cgroup.controllers.
-fn controllers_for(mount: &Path, task_parent: &Path) -> Result<Vec<String>, FingerprintError> {
+/// The controllers tasks' cgroups can have: the cgroup.controllers of
+/// the nearest existing cgroup on the way down to `task_parent` (the
+/// driver enables those below it). None when `mount` is no cgroup v2
+/// hierarchy at all (a v1 mount has no cgroup.controllers).
+pub fn controllers_for(mount: &Path, task_parent: &Path) -> Result<Vec<String>, FingerprintError> {
     let mut dir = mount.join(task_parent);
     while !dir.join("cgroup.controllers").exists() && dir.starts_with(mount) && dir != mount {
         dir.pop();
     }
     let file = dir.join("cgroup.controllers");
+    if !file.exists() {
+        return Ok(Vec::new());
+    }
     Ok(read(&file)?.split_whitespace().map(String::from).collect())
 }
 

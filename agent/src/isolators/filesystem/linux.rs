@@ -19,8 +19,10 @@ pub const SANDBOX: &str = "/mnt/mesos/sandbox";
 /// current one.)
 pub const ROOTFS: &str = "rootfs";
 
-/// Top-level host folders the isolator replaces or leaves out.
-const NOT_BOUND: [&str; 6] = ["proc", "dev", "sys", "tmp", "run", "lost+found"];
+/// Top-level host folders the isolator replaces or leaves out (/mnt: the
+/// host's mounts there are the host's business; the container's /mnt holds
+/// only the sandbox).
+const NOT_BOUND: [&str; 7] = ["proc", "dev", "sys", "tmp", "run", "mnt", "lost+found"];
 
 /// The host's top-level folders (symlinks to folders included) that tasks
 /// see read-only, from the names in `/`.
@@ -37,14 +39,7 @@ pub fn host_root_dirs(names: impl IntoIterator<Item = (String, bool)>) -> Vec<Pa
 /// Paths this isolator mounts over itself; host mounts at or below them
 /// need no read-only copy. (/sys is the host's, bound: its writable
 /// submounts are made read-only like any other.)
-const REPLACED: [&str; 6] = [
-    "/proc",
-    "/dev",
-    "/sys/fs/cgroup",
-    "/tmp",
-    "/run",
-    "/mnt/mesos",
-];
+const REPLACED: [&str; 6] = ["/proc", "/dev", "/sys/fs/cgroup", "/tmp", "/run", "/mnt"];
 
 /// Host files and folders no task may read.
 const MASKED: [&str; 6] = [
@@ -233,9 +228,10 @@ mod tests {
 22 1 0:20 / / rw,relatime - overlay overlay rw
 23 22 0:21 / /proc rw,nosuid - proc proc rw
 24 22 0:5 / /dev rw,nosuid - devtmpfs udev rw
-30 22 254:0 / /mnt/corral-disk rw,relatime - ext4 /dev/vda rw
+30 22 254:0 / /srv/disk rw,relatime - ext4 /dev/vda rw
 31 22 0:40 / /srv/read\\040only ro,relatime - ext4 /dev/vdb ro
-32 30 0:41 / /mnt/corral-disk/inner rw - tmpfs tmpfs rw
+32 30 0:41 / /srv/disk/inner rw - tmpfs tmpfs rw
+34 22 0:43 / /mnt/corral-disk rw - ext4 /dev/vdc rw
 33 22 0:42 / /tmp rw - tmpfs tmpfs rw
 ";
 
@@ -255,10 +251,7 @@ mod tests {
     fn writable_host_mounts_are_found_outermost_first() {
         assert_eq!(
             writable_submounts(MOUNTINFO),
-            vec![
-                PathBuf::from("/mnt/corral-disk"),
-                PathBuf::from("/mnt/corral-disk/inner")
-            ]
+            vec![PathBuf::from("/srv/disk"), PathBuf::from("/srv/disk/inner")]
         );
         assert_eq!(unescape("/a\\040b"), "/a b");
     }
@@ -267,7 +260,7 @@ mod tests {
     fn read_only_host_root_writable_sandbox_masked_work_dir() {
         let mut s = settings();
         s.hidden = vec!["/var/lib/corral".into()];
-        s.host_mounts = vec!["/mnt/corral-disk".into()];
+        s.host_mounts = vec!["/srv/disk".into()];
         s.host_root = vec!["/usr".into()];
         let p = Linux.prepare(&launch(1.0, 64.0), &s).unwrap();
         let mut spec = json!({});
@@ -281,7 +274,7 @@ mod tests {
         assert_eq!(sandbox["source"], "/w/sandboxes/c");
         let disk = mounts
             .iter()
-            .find(|m| m["destination"] == "/mnt/corral-disk")
+            .find(|m| m["destination"] == "/srv/disk")
             .unwrap();
         assert_eq!(disk["options"], json!(["rbind", "ro"]));
         assert_eq!(spec["linux"]["maskedPaths"][0], "/var/lib/corral");

@@ -74,6 +74,9 @@ pub struct AgentArgs {
     /// Kill grace period when a task names none.
     #[arg(long = "executor-shutdown-grace-period", alias = "executor_shutdown_grace_period", default_value = "3secs", value_parser = duration)]
     kill_grace: Duration,
+    /// How often sandboxes are measured against their disk quota.
+    #[arg(long = "container-disk-watch-interval", alias = "container_disk_watch_interval", default_value = "15secs", value_parser = duration)]
+    disk_watch: Duration,
     /// The command executor binary (default: this one).
     #[arg(long)]
     executor: Option<PathBuf>,
@@ -111,6 +114,7 @@ impl AgentArgs {
         c.io_device = self.io_device;
         c.update_retry = self.update_retry;
         c.kill_grace = self.kill_grace;
+        c.disk_watch = self.disk_watch;
         if let Some(e) = self.executor {
             c.executor = e;
         }

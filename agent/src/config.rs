@@ -56,6 +56,8 @@ pub struct Config {
     pub update_retry: Duration,
     /// Kill grace period when the task names none (Mesos: 3 s).
     pub kill_grace: Duration,
+    /// How often sandboxes are measured against their disk quota.
+    pub disk_watch: Duration,
 }
 
 impl Config {
@@ -81,6 +83,7 @@ impl Config {
             ports: (31000, 32000),
             update_retry: Duration::from_secs(10),
             kill_grace: Duration::from_secs(3),
+            disk_watch: Duration::from_secs(15),
         }
     }
 }

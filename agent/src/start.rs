@@ -180,7 +180,8 @@ async fn serve(
         controllers,
         tx.clone(),
         calls_tx,
-    );
+    )
+    .with_disk_watch(cfg.disk_watch);
     let inits = agent.recover()?;
     agent.watch_all(inits);
     let router = crate::http::router(crate::http::Shared {

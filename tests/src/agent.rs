@@ -72,3 +72,34 @@ impl AgentProcess {
         self.process.restart();
     }
 }
+
+impl Drop for AgentProcess {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            return;
+        }
+        // What the agent had recorded, for the failure's story.
+        let meta = self.work_dir().join("meta/containers");
+        for entry in std::fs::read_dir(&meta).into_iter().flatten().flatten() {
+            for file in ["task.json", "updates", "exit", "killed"] {
+                let path = entry.path().join(file);
+                if let Ok(text) = std::fs::read_to_string(&path) {
+                    eprintln!("---- {} ----\n{text}", path.display());
+                }
+            }
+        }
+        let sandboxes = self.work_dir().join("sandboxes");
+        for entry in std::fs::read_dir(&sandboxes)
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            for file in ["stdout", "stderr"] {
+                let path = entry.path().join(file);
+                if let Ok(text) = std::fs::read_to_string(&path) {
+                    eprintln!("---- {} ----\n{text}", path.display());
+                }
+            }
+        }
+    }
+}

@@ -408,3 +408,41 @@ fn the_agent_reports_usage_of_running_containers() {
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("failed to parse"), "{body}");
 }
+
+#[test]
+fn a_task_over_its_disk_quota_fails_with_the_disk_limitation() {
+    let mut c = cluster(&["--container-disk-watch-interval", "300ms"]);
+    let offer = c.offer();
+    let mut task = task_for(
+        &offer,
+        "filler",
+        "dd if=/dev/zero of=big bs=1M count=8; sleep 600",
+        0.5,
+        64.0,
+    );
+    let mut disk = offer
+        .resources
+        .iter()
+        .find(|r| r.name == "disk")
+        .cloned()
+        .expect("the offer has disk");
+    disk.scalar = Some(corral_api::v1::Scalar::new(2.0));
+    task.resources.push(disk);
+    c.sched
+        .accept_launch(vec![offer.id.clone()], vec![task], Some(0.0));
+    let updates = c.until_terminal("filler");
+    let last = updates.last().unwrap();
+    assert_eq!(
+        last.state,
+        TaskState::Failed,
+        "{updates:?}\n{}",
+        c.agent.log()
+    );
+    assert_eq!(
+        last.reason,
+        Some(Reason::ContainerLimitationDisk),
+        "{last:?}"
+    );
+    let message = last.message.clone().unwrap_or_default();
+    assert!(message.contains("exceeds quota (2.0 MiB)"), "{message}");
+}

@@ -20,6 +20,9 @@ pub struct Ending {
     pub mem_limit: Option<u64>,
     /// memory.peak, bytes.
     pub mem_peak: Option<u64>,
+    /// The agent killed it for using more disk than its quota: (used,
+    /// limit) bytes.
+    pub disk: Option<(u64, u64)>,
 }
 
 /// The terminal status to report.
@@ -77,6 +80,18 @@ pub fn verdict(e: &Ending) -> Verdict {
                 .mem_limit
                 .map(|l| vec![Resource::scalar("mem", l as f64 / MIB)])
                 .unwrap_or_default(),
+        };
+    }
+    if let Some((used, limit)) = e.disk.filter(|_| !e.killed) {
+        return Verdict {
+            state: TaskState::Failed,
+            reason: Some(Reason::ContainerLimitationDisk),
+            message: format!(
+                "Disk usage ({:.1} MiB) exceeds quota ({:.1} MiB)",
+                used as f64 / MIB,
+                limit as f64 / MIB
+            ),
+            limitation: vec![Resource::scalar("disk", limit as f64 / MIB)],
         };
     }
     if e.killed {
@@ -146,6 +161,14 @@ mod tests {
         assert_eq!(oom.reason, Some(Reason::ContainerLimitationMemory));
         assert!(oom.message.contains("64.0 MiB"), "{}", oom.message);
         assert_eq!(oom.limitation[0].scalar_value(), Some(64.0));
+        let disk = v(Ending {
+            disk: Some((3 << 20, 2 << 20)),
+            record: Some(ExitRecord::Signaled(9)),
+            ..Ending::default()
+        });
+        assert_eq!(disk.reason, Some(Reason::ContainerLimitationDisk));
+        assert_eq!(disk.message, "Disk usage (3.0 MiB) exceeds quota (2.0 MiB)");
+        assert_eq!(disk.limitation[0].scalar_value(), Some(2.0));
         let lost = v(Ending::default());
         assert_eq!(lost.reason, Some(Reason::ExecutorTerminated));
         let sig = v(Ending {

@@ -6,6 +6,7 @@
 //! reads why (the executor's exit record, memory.events) and removes the
 //! container. The sandbox stays for the framework to read.
 
+pub mod disk;
 mod exit;
 mod launch;
 mod spec;
@@ -156,10 +157,16 @@ impl Containerizer {
         Ok(self.runtime.stats(&Self::oci_id(id))?)
     }
 
-    /// After the init ended: why (`killed`: the agent had asked), then the
+    /// After the init ended: why (`killed`: the agent had asked; `disk`:
+    /// the agent killed it over its disk quota, (used, limit) bytes), then the
     /// container is removed (cgroup, OCI state, bundle); the sandbox and
     /// the record folder stay.
-    pub fn finish(&self, id: &ContainerId, killed: bool) -> Result<Verdict, ContainerizerError> {
+    pub fn finish(
+        &self,
+        id: &ContainerId,
+        killed: bool,
+        disk: Option<(u64, u64)>,
+    ) -> Result<Verdict, ContainerizerError> {
         let cgroup = self.cgroup_dir(id);
         let read = |f: &str| std::fs::read_to_string(cgroup.join(f)).ok();
         let events = read("memory.events").unwrap_or_default();
@@ -178,6 +185,7 @@ impl Containerizer {
             oom_kills: count("oom_kill "),
             mem_limit: read("memory.max").and_then(|v| v.trim().parse().ok()),
             mem_peak: read("memory.peak").and_then(|v| v.trim().parse().ok()),
+            disk,
         };
         self.remove(id)?;
         Ok(verdict(&ending))

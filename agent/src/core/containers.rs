@@ -93,6 +93,7 @@ impl Agent {
                 phase: Phase::Launching,
                 kill_deadline: None,
                 killed: false,
+                disk_exceeded: None,
             },
         );
         self.status(&id, TaskState::Starting, Source::Executor, |_| {});
@@ -165,14 +166,15 @@ impl Agent {
             return;
         };
         c.phase = Phase::Finishing;
-        let (cz, tx, killed, id) = (
+        let (cz, tx, killed, disk, id) = (
             self.containerizer.clone(),
             self.tx.clone(),
             c.killed,
+            c.disk_exceeded,
             id.clone(),
         );
         tokio::task::spawn_blocking(move || {
-            let result = cz.finish(&id, killed).map_err(|e| e.to_string());
+            let result = cz.finish(&id, killed, disk).map_err(|e| e.to_string());
             let _ = tx.blocking_send(Input::Finished { id, result });
         });
     }
@@ -186,7 +188,9 @@ impl Agent {
         match result {
             Ok(v) => {
                 let source = match v.reason {
-                    Some(Reason::ContainerLimitationMemory) => Source::Agent,
+                    Some(Reason::ContainerLimitationMemory | Reason::ContainerLimitationDisk) => {
+                        Source::Agent
+                    }
                     _ => Source::Executor,
                 };
                 self.status(id, v.state, source, |s| {

@@ -4,6 +4,7 @@
 //! blocking pool and comes back as inputs. No lock guards the state.
 
 mod containers;
+mod disk;
 mod events;
 mod query;
 mod recover;
@@ -40,6 +41,12 @@ pub enum Input {
         id: ContainerId,
         result: Result<Verdict, String>,
     },
+    /// A sandbox's measured disk usage against its quota, bytes.
+    DiskUsage {
+        id: ContainerId,
+        used: u64,
+        limit: u64,
+    },
     /// The master refused an update for good (4xx): it is dropped.
     Refused {
         id: ContainerId,
@@ -67,6 +74,8 @@ pub(crate) struct Container {
     /// A kill was asked for: when to escalate to cgroup.kill.
     pub kill_deadline: Option<Instant>,
     pub killed: bool,
+    /// Killed over its disk quota: (used, limit) bytes.
+    pub disk_exceeded: Option<(u64, u64)>,
 }
 
 /// The agent's state.
@@ -83,6 +92,9 @@ pub struct Agent {
     pub(crate) calls: mpsc::UnboundedSender<Outgoing>,
     /// Controllers the tasks' cgroups can have (for GET_AGENT).
     pub(crate) controllers: Vec<String>,
+    /// How often sandboxes are measured against their disk quota.
+    pub(crate) disk_watch: Duration,
+    pub(crate) next_disk_check: Instant,
 }
 
 /// A call to send to the master, and the update it carries if any.
@@ -117,7 +129,15 @@ impl Agent {
             tx,
             calls,
             controllers,
+            disk_watch: Duration::from_secs(15),
+            next_disk_check: Instant::now(),
         }
+    }
+
+    /// Sets how often sandboxes are measured against their disk quota.
+    pub fn with_disk_watch(mut self, every: Duration) -> Agent {
+        self.disk_watch = every;
+        self
     }
 
     /// The agent's id, once the master gave one.
@@ -141,6 +161,9 @@ impl Agent {
     }
 
     fn handle(&mut self, input: Input) {
+        if std::env::var_os("CORRAL_AGENT_TRACE").is_some() {
+            eprintln!("TRACE input {input:?}");
+        }
         match input {
             Input::Link(l) => self.on_link(l),
             Input::Launched { id, result } => self.on_launched(&id, result),
@@ -152,12 +175,14 @@ impl Agent {
                 );
                 self.on_ack(&id, &uuid);
             }
+            Input::DiskUsage { id, used, limit } => self.on_disk_usage(&id, used, limit),
             Input::Query(q) => self.on_query(q),
         }
     }
 
     fn on_tick(&mut self, now: Instant) {
         self.escalate_kills(now);
+        self.check_disks(now);
         if self.stream_id.is_none() {
             return;
         }
@@ -204,7 +229,11 @@ pub async fn sender(
 ) {
     let mut caller = Caller::new(master);
     while let Some(out) = rx.recv().await {
-        match caller.call(&out.call, &out.stream_id, &out.agent_id).await {
+        let r = caller.call(&out.call, &out.stream_id, &out.agent_id).await;
+        if std::env::var_os("CORRAL_AGENT_TRACE").is_some() {
+            eprintln!("TRACE call {:?} -> {r:?}", out.call);
+        }
+        match r {
             Ok(()) => {}
             Err(crate::link::LinkError::Refused { status, body })
                 if (400..500).contains(&status) =>

@@ -57,6 +57,9 @@ impl Agent {
             return Ok(None);
         }
         let killed = paths.container(id).join("killed").exists();
+        let disk_exceeded = std::fs::read(paths.container(id).join("disk-exceeded"))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<(u64, u64)>(&b).ok());
         self.tasks
             .insert((framework_id, rec.task.task_id.clone()), id.clone());
         self.containers.insert(
@@ -66,6 +69,7 @@ impl Agent {
                 phase: Phase::Ended,
                 kill_deadline: None,
                 killed,
+                disk_exceeded,
             },
         );
         if self
@@ -89,7 +93,7 @@ impl Agent {
         if self.containerizer.known(id) || paths.exit(id).exists() {
             let verdict = self
                 .containerizer
-                .finish(id, killed)
+                .finish(id, killed, disk_exceeded)
                 .map_err(|e| e.to_string());
             self.on_finished(id, verdict);
         } else {

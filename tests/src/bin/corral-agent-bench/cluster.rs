@@ -19,9 +19,10 @@ pub(crate) struct Agent {
 }
 
 impl Agent {
-    /// `CORRAL agent --master MASTER --cgroup-root <own> --resources R`,
-    /// waiting for its listening line (panics with its log if it fails).
-    pub(crate) fn start(corral: &Path, master: &str, resources: &str) -> Agent {
+    /// `CORRAL agent --master MASTER --cgroup-root <own> --resources R
+    /// EXTRA`, waiting for its listening line (panics with its log if it
+    /// fails).
+    pub(crate) fn start(corral: &Path, master: &str, resources: &str, extra: &[&str]) -> Agent {
         let cgroup = DriverRoot::new("agentbench");
         let root = cgroup
             .path
@@ -29,7 +30,7 @@ impl Agent {
             .expect("DriverRoot is under /sys/fs/cgroup")
             .display()
             .to_string();
-        let args = [
+        let mut args = vec![
             "--master",
             master,
             "--cgroup-root",
@@ -37,6 +38,7 @@ impl Agent {
             "--resources",
             resources,
         ];
+        args.extend_from_slice(extra);
         let process = MasterProcess::start_daemon("agent", corral, &args);
         Agent { process, cgroup }
     }

@@ -42,10 +42,9 @@ pub(crate) fn bundle(dir: &Path, cmd: &str, size: Size) -> Result<PathBuf, Strin
     let mem = (size.mem as u64) << 20;
     spec["linux"]["resources"]["memory"] = json!({ "limit": mem, "swap": mem });
     spec["linux"]["resources"]["pids"] = json!({ "limit": 4096 });
-    let quota = (size.cpus * 100_000.0).round() as i64;
+    // The agent runs with --cgroups-enable-cfs=false: a weight, no cpu.max.
     let shares = (size.cpus * 1024.0).round() as u64;
-    spec["linux"]["resources"]["cpu"] =
-        json!({ "quota": quota, "period": 100_000, "shares": shares });
+    spec["linux"]["resources"]["cpu"] = json!({ "shares": shares });
     let config = dir.join("config.json");
     let text = serde_json::to_vec_pretty(&spec).map_err(|e| e.to_string())?;
     fs::write(&config, text).map_err(io("writing", &config))?;

@@ -43,6 +43,7 @@ pub(crate) struct Stamps {
     pub(crate) id: String,
     /// Just before its ACCEPT was sent.
     pub(crate) accept: Instant,
+    pub(crate) starting: Option<Instant>,
     pub(crate) running: Option<Instant>,
     pub(crate) ended: Option<(Instant, TaskState)>,
 }
@@ -180,6 +181,7 @@ impl Framework {
             let stamps = Stamps {
                 id: id.clone(),
                 accept,
+                starting: None,
                 running: None,
                 ended: None,
             };
@@ -191,7 +193,9 @@ impl Framework {
         let Some(s) = self.stamps.get_mut(status.task_id.as_str()) else {
             return;
         };
-        if status.state == TaskState::Running {
+        if status.state == TaskState::Starting {
+            s.starting.get_or_insert(at);
+        } else if status.state == TaskState::Running {
             s.running.get_or_insert(at);
         } else if status.state.is_terminal() && s.ended.is_none() {
             s.ended = Some((at, status.state));

@@ -37,6 +37,12 @@ pub(crate) fn quantile(xs: &[Duration], p: f64) -> f64 {
     v[rank - 1]
 }
 
+/// ACCEPT → STARTING of each task that has a STARTING.
+fn to_starting(r: &PhaseResult) -> Vec<Duration> {
+    let of = r.tasks.iter().filter_map(|s| Some(s.starting? - s.accept));
+    of.collect()
+}
+
 /// ACCEPT → RUNNING of each task that has a RUNNING.
 fn to_running(r: &PhaseResult) -> Vec<Duration> {
     let of = r.tasks.iter().filter_map(|s| Some(s.running? - s.accept));
@@ -84,6 +90,13 @@ pub(crate) fn report(m: &Measured, batch: usize) -> String {
     let b = format!("batches of ≤ {batch}");
     let running = |s: &Stamps| s.running;
     let ended = |s: &Stamps| s.ended.map(|e| e.0);
+    let starting = |s: &Stamps| s.starting;
+    row(
+        &mut out,
+        "`true`: ACCEPT → TASK_STARTING",
+        &to_starting(t),
+        rate(t, starting),
+    );
     row(
         &mut out,
         &format!("`true`: ACCEPT → TASK_RUNNING ({b}, {} ACCEPTs)", t.accepts),

@@ -35,6 +35,8 @@ pub(crate) struct Phase<'a> {
     pub(crate) batch: usize,
     /// Over once every task is RUNNING (else once every task ended).
     pub(crate) until_running: bool,
+    /// One task at a time: the next ACCEPT once the last task ended.
+    pub(crate) serial: bool,
 }
 
 /// The framework's stamps for one task.
@@ -112,12 +114,15 @@ impl Framework {
         }
     }
 
-    /// Runs `p`: revives, launches its tasks as offers come, acknowledges
-    /// every update, until every task is RUNNING or ended.
+    /// Runs `p`: revives, launches its tasks as offers come (a serial
+    /// phase holds an offer until its one task in flight has ended),
+    /// acknowledges every update, until every task is RUNNING or ended.
     pub(crate) fn run(&mut self, p: &Phase, timeout: Duration) -> Result<PhaseResult, String> {
         self.sched.revive(&[]);
         let ids: Vec<String> = (0..p.count).map(|i| format!("{}-{i}", p.name)).collect();
         let (mut launched, mut accepts) = (0, 0);
+        let mut held: Vec<Offer> = Vec::new();
+        let per_accept = if p.serial { 1 } else { p.batch };
         let deadline = Instant::now() + timeout;
         while !self.over(&ids, launched, p.until_running) {
             if Instant::now() >= deadline {
@@ -130,16 +135,7 @@ impl Framework {
             let at = Instant::now();
             match e.r#type {
                 Some(EventType::Offers) => {
-                    for offer in e.offers.map(|o| o.offers).unwrap_or_default() {
-                        let n = self.fit(&offer).min(p.batch).min(p.count - launched);
-                        if n == 0 {
-                            self.sched.decline(vec![offer.id], Some(3600.0));
-                            continue;
-                        }
-                        self.launch(&offer, &ids[launched..launched + n], p.cmd);
-                        launched += n;
-                        accepts += 1;
-                    }
+                    held.extend(e.offers.map(|o| o.offers).unwrap_or_default())
                 }
                 Some(EventType::Update) => {
                     let status = e.update.expect("UPDATE has update").status;
@@ -148,6 +144,27 @@ impl Framework {
                 }
                 _ => {}
             }
+            while let Some(offer) = held.pop() {
+                let in_flight = ids[..launched]
+                    .iter()
+                    .any(|id| self.stamps[id].ended.is_none());
+                if p.serial && in_flight && launched < p.count {
+                    held.push(offer);
+                    break;
+                }
+                let n = self.fit(&offer).min(per_accept).min(p.count - launched);
+                if n == 0 {
+                    self.sched.decline(vec![offer.id], Some(3600.0));
+                    continue;
+                }
+                self.launch(&offer, &ids[launched..launched + n], p.cmd);
+                launched += n;
+                accepts += 1;
+            }
+        }
+        if !held.is_empty() {
+            self.sched
+                .decline(held.into_iter().map(|o| o.id).collect(), Some(3600.0));
         }
         let expected = if p.until_running {
             TaskState::Running

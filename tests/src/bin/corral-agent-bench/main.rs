@@ -3,9 +3,10 @@
 //! `corral agent`, subscribes a framework and:
 //!
 //! 1. reads the agent's RSS idle (registered, no task yet);
-//! 2. launches N command tasks `true` in batches as offers allow and stamps,
-//!    at the framework, ACCEPT sent → TASK_RUNNING and → TASK_FINISHED
-//!    received (every update acknowledged);
+//! 2. launches N command tasks `true` one at a time (the next once the last
+//!    ended), then N in batches as offers allow, and stamps, at the
+//!    framework, ACCEPT sent → TASK_STARTING, → TASK_RUNNING and →
+//!    TASK_FINISHED received (every update acknowledged);
 //! 3. times N `crun run` of `sh -c true` in a comparable bundle, one after
 //!    another, so the agent's per-task cost reads against a bare runtime's;
 //! 4. launches N tasks `sleep 600` the same way, reads the agent's RSS and
@@ -186,6 +187,7 @@ fn measure(
         count,
         batch: opts.batch,
         until_running,
+        serial: false,
     };
     fw.wait_registered(PHASE_TIMEOUT)?;
     std::thread::sleep(SETTLE);
@@ -197,7 +199,19 @@ fn measure(
     if opts.warmup > 0 {
         fw.run(&phase("warmup", "true", opts.warmup, false), PHASE_TIMEOUT)?;
     }
-    eprintln!("corral-agent-bench: {} tasks `true`", opts.tasks);
+    eprintln!(
+        "corral-agent-bench: {} tasks `true`, one at a time",
+        opts.tasks
+    );
+    let serial = Phase {
+        serial: true,
+        ..phase("one", "true", opts.tasks, false)
+    };
+    let serial = fw.run(&serial, PHASE_TIMEOUT)?;
+    eprintln!(
+        "corral-agent-bench: {} tasks `true`, in batches",
+        opts.tasks
+    );
     let truth = fw.run(&phase("true", "true", opts.tasks, false), PHASE_TIMEOUT)?;
     eprintln!("corral-agent-bench: {} `crun run`", opts.tasks);
     let crun_times = crun::run_times(crun, Path::new(WORK), bundle, opts.warmup, opts.tasks)?;
@@ -215,7 +229,11 @@ fn measure(
     std::thread::sleep(SETTLE);
     let after = rss(agent.pid())?;
     let mut checks = Vec::new();
-    for (what, r) in [("`true`", &truth), ("`sleep 600`", &sleepers)] {
+    for (what, r) in [
+        ("`true` one at a time", &serial),
+        ("`true`", &truth),
+        ("`sleep 600`", &sleepers),
+    ] {
         if !r.failures.is_empty() {
             checks.push(format!(
                 "{what}: {} tasks did not end as expected: {}",
@@ -231,6 +249,7 @@ fn measure(
     ));
     Ok(Measured {
         setup: setup(opts, crun, &corral_version(&opts.corral)),
+        serial,
         truth,
         sleepers,
         crun: crun_times,

@@ -374,9 +374,18 @@ fn the_agent_reports_usage_of_running_containers() {
         let r = http.get(path).unwrap();
         (r.status, r.text())
     };
-    let (status, body) = get("/monitor/statistics");
-    assert_eq!(status, 200, "{body}");
-    let stats: serde_json::Value = serde_json::from_str(&body).unwrap();
+    // RUNNING says the executor runs; it forks the command right after.
+    let deadline = std::time::Instant::now() + T;
+    let (body, stats) = loop {
+        let (status, body) = get("/monitor/statistics");
+        assert_eq!(status, 200, "{body}");
+        let stats: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let procs = stats[0]["statistics"]["processes"].as_u64().unwrap_or(0);
+        if procs >= 2 || std::time::Instant::now() > deadline {
+            break (body, stats);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
     let entry = &stats[0];
     assert_eq!(entry["executor_id"], "idle", "{body}");
     assert_eq!(entry["container_id"], container_id(&running).as_str());

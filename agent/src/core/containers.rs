@@ -97,10 +97,20 @@ impl Agent {
             },
         );
         self.status(&id, TaskState::Starting, Source::Executor, |_| {});
-        let (cz, tx) = (self.containerizer.clone(), self.tx.clone());
-        tokio::task::spawn_blocking(move || {
-            let result = cz.launch(&rec).map_err(|e| e.to_string());
-            let _ = tx.blocking_send(Input::Launched { id, result });
+        let (cz, tx, slots) = (
+            self.containerizer.clone(),
+            self.tx.clone(),
+            self.launches.clone(),
+        );
+        tokio::spawn(async move {
+            let Ok(_slot) = slots.acquire_owned().await else {
+                return;
+            };
+            let result =
+                tokio::task::spawn_blocking(move || cz.launch(&rec).map_err(|e| e.to_string()))
+                    .await
+                    .unwrap_or_else(|e| Err(format!("the launch thread failed: {e}")));
+            let _ = tx.send(Input::Launched { id, result }).await;
         });
     }
 

@@ -95,6 +95,10 @@ pub struct Agent {
     /// How often sandboxes are measured against their disk quota.
     pub(crate) disk_watch: Duration,
     pub(crate) next_disk_check: Instant,
+    /// Launches running at once: each is mostly kernel work (clone,
+    /// mounts), so more than the CPUs only slows every one and starves
+    /// the loop.
+    pub(crate) launches: Arc<tokio::sync::Semaphore>,
 }
 
 /// A call to send to the master, and the update it carries if any.
@@ -131,6 +135,9 @@ impl Agent {
             controllers,
             disk_watch: Duration::from_secs(15),
             next_disk_check: Instant::now(),
+            launches: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            )),
         }
     }
 
@@ -178,11 +185,18 @@ impl Agent {
             Input::DiskUsage { id, used, limit } => self.on_disk_usage(&id, used, limit),
             Input::Query(q) => self.on_query(q),
         }
+        self.flush(Instant::now());
     }
 
     fn on_tick(&mut self, now: Instant) {
         self.escalate_kills(now);
         self.check_disks(now);
+        self.flush(now);
+    }
+
+    /// Sends every update due now (a fresh one is due at once, so inputs
+    /// that generate updates flush them without waiting for the tick).
+    pub(crate) fn flush(&mut self, now: Instant) {
         if self.stream_id.is_none() {
             return;
         }

@@ -98,6 +98,19 @@ impl Cluster {
             .collect()
     }
 
+    /// The task's terminal update, which must be in `state`.
+    fn ends(&mut self, id: &str, state: TaskState) -> TaskStatus {
+        let updates = self.until_terminal(id);
+        let last = updates.last().cloned().expect("a terminal update");
+        assert_eq!(last.state, state, "{updates:?}\n{}", self.agent.log());
+        last
+    }
+
+    /// The cgroup of the container that `s` reports on.
+    fn cgroup_of(&self, s: &TaskStatus) -> std::path::PathBuf {
+        self.agent.cgroup().join("containers").join(container_id(s))
+    }
+
     fn sandbox_file(&self, s: &TaskStatus, file: &str) -> String {
         let cid = container_id(s);
         let path = self.agent.sandbox(&cid).join(file);
@@ -129,11 +142,7 @@ fn echo_hi_starts_runs_finishes_and_leaves_hi_in_the_sandbox() {
         c.agent.log()
     );
     assert_eq!(c.sandbox_file(&updates[2], "stdout"), "hi\n");
-    let cgroup = c
-        .agent
-        .cgroup()
-        .join("containers")
-        .join(container_id(&updates[2]));
+    let cgroup = c.cgroup_of(&updates[2]);
     assert!(
         !cgroup.exists(),
         "{} is removed once the task ends",
@@ -206,8 +215,7 @@ fn a_task_sees_only_its_own_processes_its_sandbox_writable_and_not_the_agents_fi
     assert!(out.contains("pwd=/mnt/mesos/sandbox"), "{out}");
     assert!(c.agent.sandbox(&container_id(last)).join("mine").exists());
     // The sleeper is still there, and untouched.
-    let cid = container_id(&running);
-    assert!(c.agent.cgroup().join("containers").join(cid).exists());
+    assert!(c.cgroup_of(&running).exists());
 }
 
 #[test]
@@ -215,11 +223,7 @@ fn a_fork_bomb_stops_at_pids_max_and_a_kill_ends_the_task() {
     let mut c = cluster(&["--default-pids-max", "32"]);
     c.launch("bomb", &format!("{PROBE} forks 200; sleep 600"), 0.5, 64.0);
     let running = c.update("bomb", TaskState::Running);
-    let cgroup = c
-        .agent
-        .cgroup()
-        .join("containers")
-        .join(container_id(&running));
+    let cgroup = c.cgroup_of(&running);
     let events = cgroup.join("pids.events");
     let deadline = std::time::Instant::now() + T;
     let hit = loop {
@@ -256,11 +260,7 @@ fn a_cpu_hog_is_held_to_its_cpus() {
     let mut c = cluster(&[]);
     c.launch("spin", &format!("{PROBE} spin 6"), 0.25, 64.0);
     let running = c.update("spin", TaskState::Running);
-    let cgroup = c
-        .agent
-        .cgroup()
-        .join("containers")
-        .join(container_id(&running));
+    let cgroup = c.cgroup_of(&running);
     let stat = |key: &str| -> u64 {
         let text = std::fs::read_to_string(cgroup.join("cpu.stat")).unwrap_or_default();
         text.lines()
@@ -299,24 +299,13 @@ fn a_task_survives_an_agent_crash_and_its_end_is_reported_exactly_once() {
     let mut c = cluster(&[]);
     c.launch("long", "sleep 10; echo done", 0.5, 64.0);
     let running = c.update("long", TaskState::Running);
-    let cgroup = c
-        .agent
-        .cgroup()
-        .join("containers")
-        .join(container_id(&running));
+    let cgroup = c.cgroup_of(&running);
     c.agent.kill();
     assert!(cgroup_populated(&cgroup), "the task died with the agent");
     std::thread::sleep(Duration::from_secs(1));
     c.agent.restart();
-    let updates = c.until_terminal("long");
-    let last = updates.last().unwrap();
-    assert_eq!(
-        last.state,
-        TaskState::Finished,
-        "{updates:?}\n{}",
-        c.agent.log()
-    );
-    assert_eq!(c.sandbox_file(last, "stdout"), "done\n");
+    let last = c.ends("long", TaskState::Finished);
+    assert_eq!(c.sandbox_file(&last, "stdout"), "done\n");
     // Past the agent's first resend (10 s): nothing more about the task.
     let more = |e: &Event| {
         e.update
@@ -337,11 +326,7 @@ fn a_task_that_ends_while_the_agent_is_down_gets_its_true_status() {
     let mut c = cluster(&[]);
     c.launch("brief", "sleep 3; exit 5", 0.5, 64.0);
     let running = c.update("brief", TaskState::Running);
-    let cgroup = c
-        .agent
-        .cgroup()
-        .join("containers")
-        .join(container_id(&running));
+    let cgroup = c.cgroup_of(&running);
     c.agent.kill();
     let deadline = std::time::Instant::now() + T;
     while cgroup_populated(&cgroup) && std::time::Instant::now() < deadline {
@@ -349,14 +334,7 @@ fn a_task_that_ends_while_the_agent_is_down_gets_its_true_status() {
     }
     assert!(!cgroup_populated(&cgroup), "the task never ended");
     c.agent.restart();
-    let updates = c.until_terminal("brief");
-    let last = updates.last().unwrap();
-    assert_eq!(
-        last.state,
-        TaskState::Failed,
-        "{updates:?}\n{}",
-        c.agent.log()
-    );
+    let last = c.ends("brief", TaskState::Failed);
     assert_eq!(
         last.message.as_deref(),
         Some("Command exited with status 5")
@@ -439,14 +417,7 @@ fn a_task_over_its_disk_quota_fails_with_the_disk_limitation() {
     task.resources.push(disk);
     c.sched
         .accept_launch(vec![offer.id.clone()], vec![task], Some(0.0));
-    let updates = c.until_terminal("filler");
-    let last = updates.last().unwrap();
-    assert_eq!(
-        last.state,
-        TaskState::Failed,
-        "{updates:?}\n{}",
-        c.agent.log()
-    );
+    let last = c.ends("filler", TaskState::Failed);
     assert_eq!(
         last.reason,
         Some(Reason::ContainerLimitationDisk),

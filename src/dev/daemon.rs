@@ -1,8 +1,9 @@
 //! A `corral master` or `corral agent` child of `corral dev`: this same
 //! binary, in a process group of its own (so a terminal's Ctrl-C reaches
-//! only `corral dev`, which stops the children in order), sent SIGTERM if
-//! `corral dev` dies without stopping it, its output appended to a log file
-//! and its `corral KIND listening on http://ADDR` line picked out of it.
+//! only `corral dev`, which stops the children in order), its signal mask
+//! cleared, sent SIGTERM if `corral dev` dies without stopping it, its
+//! output appended to a log file and its `corral KIND listening on
+//! http://ADDR` line picked out of it.
 
 use anyhow::{Context, Result, anyhow, bail};
 use std::ffi::OsString;
@@ -45,6 +46,10 @@ impl Daemon {
             .with_context(|| format!("opening {}", log.display()))?;
         let _ = writeln!(file, "==== corral dev: corral {kind} {args:?}");
         let parent = std::process::id();
+        // SAFETY: an all-zero sigset_t is a valid value to initialise.
+        let mut no_signals: libc::sigset_t = unsafe { std::mem::zeroed() };
+        // SAFETY: `no_signals` is a valid sigset_t owned here.
+        unsafe { libc::sigemptyset(&mut no_signals) };
         let mut cmd = Command::new(&exe);
         cmd.arg(kind)
             .args(args)
@@ -53,6 +58,15 @@ impl Daemon {
             .stderr(file.try_clone().context("duplicating the log file")?)
             .process_group(0);
         let hook = move || {
+            // corral dev blocks SIGINT and SIGTERM in every thread and the
+            // mask survives exec: the daemon must get them.
+            // SAFETY: `no_signals` is an initialised set; async-signal-safe.
+            let rc = unsafe {
+                libc::pthread_sigmask(libc::SIG_SETMASK, &no_signals, std::ptr::null_mut())
+            };
+            if rc != 0 {
+                return Err(std::io::Error::from_raw_os_error(rc));
+            }
             // SAFETY: prctl(PR_SET_PDEATHSIG) only sets a flag of this
             // (forked, single-threaded) process; async-signal-safe.
             if unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) } != 0 {
@@ -66,7 +80,7 @@ impl Daemon {
             }
             Ok(())
         };
-        // SAFETY: the hook makes two syscalls and neither allocates nor
+        // SAFETY: the hook makes three syscalls and neither allocates nor
         // takes a lock another thread could hold at the fork.
         unsafe { cmd.pre_exec(hook) };
         let mut child = cmd

@@ -23,8 +23,11 @@ use std::time::{Duration, Instant};
 
 /// How long each daemon may take to serve, and the agent to register.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
-/// How long each daemon has to stop after SIGTERM.
+/// How long the agent has to stop after SIGTERM.
 const STOP_GRACE: Duration = Duration::from_secs(10);
+/// How long the master has: it keeps serving frameworks' open event
+/// streams after SIGTERM, so a subscribed `corral run` holds it up.
+const MASTER_GRACE: Duration = Duration::from_secs(3);
 
 /// Flags of `corral dev`.
 #[derive(Debug, Args)]
@@ -90,9 +93,12 @@ impl Cluster {
         }
         let tasks = cgroup::remove_subtree(&self.cgroup);
         if let Some(mut master) = self.master.take()
-            && !master.stop(STOP_GRACE)
+            && !master.stop(MASTER_GRACE)
         {
-            eprintln!("corral dev: the master ignored SIGTERM for {STOP_GRACE:?}; killed");
+            eprintln!(
+                "corral dev: the master still served open streams (subscribed frameworks) \
+                 {MASTER_GRACE:?} after SIGTERM; killed (its registry survives that)"
+            );
         }
         tasks.with_context(|| {
             format!(

@@ -1,7 +1,8 @@
 //! SIGINT, SIGTERM and SIGHUP for `corral dev`, taken synchronously: they
 //! are blocked in every thread (the mask is set before any thread starts)
-//! and picked up with `sigtimedwait` between checks of the children. The
-//! children start with an empty mask (the standard library resets it).
+//! and picked up with `sigtimedwait` between checks of the children. A
+//! blocked mask survives exec, so the children clear theirs before it
+//! (`daemon.rs`).
 
 use anyhow::{Result, bail};
 use std::time::Duration;

@@ -268,11 +268,6 @@ impl Run {
             self.acknowledge(&status).await?;
             return Ok(None);
         }
-        eprintln!(
-            "corral run: task {} {}",
-            status.task_id,
-            plan::describe(&status)
-        );
         if self.tail.is_none()
             && !self.tail_failed
             && let Some(cid) = status
@@ -285,11 +280,17 @@ impl Run {
                 Err(e) => self.output_failed(&e),
             }
         }
+        let terminal = status.state.is_terminal();
+        if terminal {
+            // The whole output before the last line.
+            self.poll_output().await;
+        }
+        let line = plan::describe(&status);
+        eprintln!("corral run: task {} {line}", status.task_id);
         self.acknowledge(&status).await?;
-        if !status.state.is_terminal() {
+        if !terminal {
             return Ok(None);
         }
-        self.poll_output().await;
         let fid = self.sub.framework_id().clone();
         if let Err(e) = self.sub.call(Call::teardown(fid)).await {
             eprintln!("corral run: TEARDOWN: {e:#}");

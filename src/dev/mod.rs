@@ -111,10 +111,10 @@ impl Cluster {
 
 impl Drop for Cluster {
     fn drop(&mut self) {
-        if self.agent.is_some() || self.master.is_some() {
-            if let Err(e) = self.stop() {
-                eprintln!("corral dev: {e:#}");
-            }
+        if (self.agent.is_some() || self.master.is_some())
+            && let Err(e) = self.stop()
+        {
+            eprintln!("corral dev: {e:#}");
         }
     }
 }

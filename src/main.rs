@@ -1,10 +1,14 @@
 //! The `corral` binary: one executable for the master, the agent, the OCI
-//! runtime and the operator commands. Invoked as `corral-oci` (a link to the
+//! runtime, a one-machine cluster (`corral dev`), running one command as a
+//! task (`corral run`) and the operator commands. Invoked as `corral-oci` (a link to the
 //! same binary) it is the OCI runtime directly, with runc's command line.
 
 mod agent;
+mod client;
+mod dev;
 mod master;
 mod oci;
+mod run;
 
 use clap::{Parser, Subcommand};
 
@@ -22,6 +26,10 @@ enum Command {
     Master(master::MasterArgs),
     /// The agent: runs tasks as OCI containers under cgroup v2 limits.
     Agent(agent::AgentArgs),
+    /// A master and an agent on this machine, until Ctrl-C.
+    Dev(dev::DevArgs),
+    /// Run one command as a task and follow it to its end.
+    Run(run::RunArgs),
     /// The OCI runtime (runc-compatible command line).
     Oci(oci::OciArgs),
 }
@@ -45,6 +53,8 @@ fn main() {
         match Cli::parse().command {
             Command::Master(args) => master::main(args),
             Command::Agent(args) => agent::main(args),
+            Command::Dev(args) => dev::main(args),
+            Command::Run(args) => run::main(args),
             Command::Oci(args) => oci::main(args),
         }
     };

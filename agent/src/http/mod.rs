@@ -2,8 +2,11 @@
 //! `GET /version`, `GET /state` (the agent's id, resources, attributes and
 //! cgroup controllers), `GET /monitor/statistics` (Mesos' shape: one entry
 //! per executor with its `ResourceStatistics`) and the operator API at
-//! `POST /api/v1`: GET_HEALTH, GET_VERSION, GET_AGENT, GET_CONTAINERS.
+//! `POST /api/v1`: GET_HEALTH, GET_VERSION, GET_AGENT, GET_CONTAINERS;
+//! `GET /sandbox/{container_id}/{stdout|stderr}` (a task's output, see
+//! `sandbox.rs`).
 
+pub mod sandbox;
 mod usage;
 
 use crate::containerizer::Containerizer;
@@ -36,6 +39,7 @@ pub fn router(shared: Shared) -> Router {
         .route("/monitor/statistics", get(statistics))
         .route("/monitor/statistics.json", get(statistics))
         .route("/api/v1", post(operator))
+        .route("/sandbox/{container_id}/{file}", get(sandbox::read))
         .with_state(shared)
 }
 

@@ -62,9 +62,23 @@ fn take_cgroup(cfg: &Config) -> Result<(), AgentError> {
         .map_err(io("moving the agent into", &procs))
 }
 
+/// This process's RLIMIT_NOFILE hard limit.
+fn nofile_hard() -> u64 {
+    let mut r = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: r is valid output storage.
+    match unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) } {
+        0 => r.rlim_max,
+        _ => u64::MAX,
+    }
+}
+
 fn settings(cfg: &Config) -> Settings {
     let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
     Settings {
+        nofile_hard: nofile_hard(),
         cfs_quota: cfg.cfs_quota,
         pids_max: cfg.default_pids_max,
         io_device: cfg.io_device,

@@ -47,6 +47,8 @@ pub struct Settings {
     pub host_mounts: Vec<PathBuf>,
     /// The host's top-level folders, bound read-only into every root.
     pub host_root: Vec<PathBuf>,
+    /// The agent's own RLIMIT_NOFILE hard limit.
+    pub nofile_hard: u64,
 }
 
 /// An isolator could not prepare a container.
@@ -184,6 +186,7 @@ pub(crate) mod tests_support {
             hidden: Vec::new(),
             host_mounts: Vec::new(),
             host_root: Vec::new(),
+            nofile_hard: u64::MAX,
         }
     }
 }

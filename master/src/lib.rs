@@ -89,11 +89,27 @@ async fn serve(config: Config) -> Result<(), MasterError> {
     println!("corral master listening on http://{local}");
     use std::io::Write as _;
     let _ = std::io::stdout().flush();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown())
-        .await
-        .map_err(MasterError::Serve)
+    // Subscriptions are endless streams: graceful shutdown alone would wait
+    // for them forever. Requests in flight get a moment, then the master
+    // exits; every subscription was committed before it was answered.
+    let (stopping_tx, stopping) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        shutdown().await;
+        let _ = stopping_tx.send(());
+    });
+    tokio::select! {
+        served = server => served.map_err(MasterError::Serve),
+        () = async move {
+            if stopping.await.is_err() {
+                std::future::pending::<()>().await;
+            }
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } => Ok(()),
+    }
 }
+
+/// How long requests in flight may take once SIGTERM or SIGINT came.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
 
 async fn shutdown() {
     use tokio::signal::unix::{SignalKind, signal};

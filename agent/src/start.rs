@@ -79,6 +79,7 @@ fn settings(cfg: &Config) -> Settings {
     let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
     Settings {
         nofile_hard: nofile_hard(),
+        executor: cfg.executor.clone(),
         cfs_quota: cfg.cfs_quota,
         pids_max: cfg.default_pids_max,
         io_device: cfg.io_device,
@@ -153,7 +154,6 @@ pub fn run(cfg: Config) -> Result<(), AgentError> {
         Paths::new(&cfg.work_dir),
         isolators,
         settings(&cfg),
-        cfg.executor.clone(),
         hostname,
         cfg.cgroup_mount.clone(),
         containers_cgroup,

@@ -14,6 +14,20 @@ use std::time::Duration;
 /// The probe program (alloc, forks, spin), run inside tasks.
 const PROBE: &str = env!("CARGO_BIN_EXE_corral-probe");
 
+/// The probe where tasks can run it: tasks see the host's folders but get
+/// their own /tmp, and the build may live under /tmp; so a copy in
+/// /usr/local/bin (the VM's throw-away overlay), made once per process.
+fn probe() -> &'static str {
+    static COPY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    COPY.get_or_init(|| {
+        let dest = format!("/usr/local/bin/corral-probe-{}", std::process::id());
+        let tmp = format!("{dest}.tmp");
+        std::fs::copy(PROBE, &tmp).unwrap_or_else(|e| panic!("copying {PROBE} to {tmp}: {e}"));
+        std::fs::rename(&tmp, &dest).unwrap();
+        dest
+    })
+}
+
 /// Generous: the VM is emulated.
 const T: Duration = Duration::from_secs(120);
 
@@ -167,7 +181,7 @@ fn a_non_zero_exit_fails_the_task_with_its_status() {
 #[test]
 fn a_memory_hog_over_its_mem_fails_with_the_memory_limitation() {
     let mut c = cluster(&[]);
-    c.launch("hog", &format!("{PROBE} alloc 200"), 0.5, 32.0);
+    c.launch("hog", &format!("{} alloc 200", probe()), 0.5, 32.0);
     let updates = c.until_terminal("hog");
     let last = updates.last().unwrap();
     assert_eq!(last.state, TaskState::Failed, "{last:?}\n{}", c.agent.log());
@@ -221,7 +235,12 @@ fn a_task_sees_only_its_own_processes_its_sandbox_writable_and_not_the_agents_fi
 #[test]
 fn a_fork_bomb_stops_at_pids_max_and_a_kill_ends_the_task() {
     let mut c = cluster(&["--default-pids-max", "32"]);
-    c.launch("bomb", &format!("{PROBE} forks 200; sleep 600"), 0.5, 64.0);
+    c.launch(
+        "bomb",
+        &format!("{} forks 200; sleep 600", probe()),
+        0.5,
+        64.0,
+    );
     let running = c.update("bomb", TaskState::Running);
     let cgroup = c.cgroup_of(&running);
     let events = cgroup.join("pids.events");
@@ -258,7 +277,7 @@ fn a_fork_bomb_stops_at_pids_max_and_a_kill_ends_the_task() {
 #[test]
 fn a_cpu_hog_is_held_to_its_cpus() {
     let mut c = cluster(&[]);
-    c.launch("spin", &format!("{PROBE} spin 6"), 0.25, 64.0);
+    c.launch("spin", &format!("{} spin 6", probe()), 0.25, 64.0);
     let running = c.update("spin", TaskState::Running);
     let cgroup = c.cgroup_of(&running);
     let stat = |key: &str| -> u64 {

@@ -71,7 +71,8 @@ impl Containerizer {
                 .ok_or_else(|| ContainerizerError::Task("the framework has no id".into()))?,
             agent_id: &rec.agent_id,
             container_id: id.as_str(),
-            executor: &self.executor,
+            // Bound there by filesystem/linux, wherever it is on the host.
+            executor: std::path::Path::new(crate::isolators::filesystem::EXECUTOR),
             user,
             hostname: &self.hostname,
             cgroups_path: &cgroups_path,

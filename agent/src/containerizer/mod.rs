@@ -77,7 +77,6 @@ pub struct Containerizer {
     paths: Paths,
     isolators: Vec<Box<dyn Isolator>>,
     settings: Settings,
-    executor: PathBuf,
     hostname: String,
     cgroup_mount: PathBuf,
     /// Containers' parent cgroup, relative to the mount.
@@ -90,7 +89,6 @@ impl Containerizer {
         paths: Paths,
         isolators: Vec<Box<dyn Isolator>>,
         settings: Settings,
-        executor: PathBuf,
         hostname: String,
         cgroup_mount: PathBuf,
         cgroup_parent: PathBuf,
@@ -100,7 +98,6 @@ impl Containerizer {
             paths,
             isolators,
             settings,
-            executor,
             hostname,
             cgroup_mount,
             cgroup_parent,

@@ -49,6 +49,8 @@ pub struct Settings {
     pub host_root: Vec<PathBuf>,
     /// The agent's own RLIMIT_NOFILE hard limit.
     pub nofile_hard: u64,
+    /// The command executor binary on the host.
+    pub executor: PathBuf,
 }
 
 /// An isolator could not prepare a container.
@@ -187,6 +189,7 @@ pub(crate) mod tests_support {
             host_mounts: Vec::new(),
             host_root: Vec::new(),
             nofile_hard: u64::MAX,
+            executor: "/usr/bin/corral".into(),
         }
     }
 }

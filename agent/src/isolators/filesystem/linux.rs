@@ -13,6 +13,10 @@ use std::path::{Path, PathBuf};
 /// Where the sandbox appears in the container (Mesos' path).
 pub const SANDBOX: &str = "/mnt/mesos/sandbox";
 
+/// Where the command executor binary is bound in the container (read-only,
+/// on the container's own /run), wherever it lives on the host.
+pub const EXECUTOR: &str = "/run/corral/executor";
+
 /// The container's root: an empty folder in its bundle, onto which each
 /// of the host's top-level folders is bound read-only. (The host's `/`
 /// itself cannot be the root: pivot_root needs a root apart from the
@@ -153,6 +157,11 @@ impl Isolator for Linux {
         for m in system_mounts() {
             p = p.append("/mounts", m);
         }
+        let executor = s.executor.to_string_lossy();
+        p = p.append(
+            "/mounts",
+            mount(EXECUTOR, "bind", &executor, &["bind", "ro", "nodev"]),
+        );
         p = p.append(
             "/mounts",
             mount(

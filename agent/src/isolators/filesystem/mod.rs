@@ -2,4 +2,4 @@
 
 mod linux;
 
-pub use linux::{Linux, ROOTFS, SANDBOX, host_root_dirs, writable_submounts};
+pub use linux::{EXECUTOR, Linux, ROOTFS, SANDBOX, host_root_dirs, writable_submounts};

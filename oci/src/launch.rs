@@ -163,10 +163,16 @@ pub fn launch(req: &LaunchRequest) -> Result<Launched, LaunchError> {
     let mut start_time = crate::process::stat(pid).map_or(0, |s| s.start_time);
     let mut init_pid = pid;
     let mut init_pidfd = Some(pidfd);
-    loop {
+    // With a joined pid namespace two processes report on the socket: the
+    // first child (FORKED, with the grandchild's pid) and the grandchild
+    // (CREATED). Either may come first; wait for both.
+    let mut forked = !req.plan.namespaces.fork_after_setns;
+    let mut created = false;
+    while !(forked && created) {
         match report::recv(parent_end.as_raw_fd()) {
-            Some(r) if r.tag == report::TAG_CREATED => break,
+            Some(r) if r.tag == report::TAG_CREATED => created = true,
             Some(r) if r.tag == report::TAG_FORKED => {
+                forked = true;
                 // The first child only forked into the joined pid namespace.
                 reap(pid);
                 init_pid = r.value;

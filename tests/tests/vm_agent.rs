@@ -220,7 +220,7 @@ fn a_task_sees_only_its_own_processes_its_sandbox_writable_and_not_the_agents_fi
     let out = c.sandbox_file(last, "stdout");
     // The executor (pid 1), the shells, cat: never the sleeper.
     let procs = out.lines().find(|l| l.starts_with("procs=")).unwrap_or("");
-    assert!(procs.contains("corral") && procs.contains("sh"), "{out}");
+    assert!(procs.contains("executor") && procs.contains("sh"), "{out}");
     assert!(!procs.contains("sleep"), "{out}");
     assert!(out.contains("etc=readonly"), "{out}");
     assert!(!std::path::Path::new("/etc/corral-escape").exists());

@@ -77,6 +77,9 @@ pub struct AgentArgs {
     /// How often sandboxes are measured against their disk quota.
     #[arg(long = "container-disk-watch-interval", alias = "container_disk_watch_interval", default_value = "15secs", value_parser = duration)]
     disk_watch: Duration,
+    /// How often the containers' usage is sent to the master (0secs: never).
+    #[arg(long = "usage-report-interval", default_value = "10secs", value_parser = duration)]
+    usage_report: Duration,
     /// The command executor binary (default: this one).
     #[arg(long)]
     executor: Option<PathBuf>,
@@ -115,6 +118,7 @@ impl AgentArgs {
         c.update_retry = self.update_retry;
         c.kill_grace = self.kill_grace;
         c.disk_watch = self.disk_watch;
+        c.usage_report = self.usage_report;
         if let Some(e) = self.executor {
             c.executor = e;
         }

@@ -58,6 +58,8 @@ pub struct Config {
     pub kill_grace: Duration,
     /// How often sandboxes are measured against their disk quota.
     pub disk_watch: Duration,
+    /// How often the containers' usage is sent to the master (zero: never).
+    pub usage_report: Duration,
 }
 
 impl Config {
@@ -84,6 +86,7 @@ impl Config {
             update_retry: Duration::from_secs(10),
             kill_grace: Duration::from_secs(3),
             disk_watch: Duration::from_secs(15),
+            usage_report: Duration::from_secs(10),
         }
     }
 }

@@ -198,10 +198,14 @@ async fn serve(
     .with_disk_watch(cfg.disk_watch);
     let inits = agent.recover()?;
     agent.watch_all(inits);
-    let router = crate::http::router(crate::http::Shared {
+    let shared = crate::http::Shared {
         tx: tx.clone(),
         containerizer,
-    });
+    };
+    if !cfg.usage_report.is_zero() {
+        tokio::spawn(crate::http::report_usage(shared.clone(), cfg.usage_report));
+    }
+    let router = crate::http::router(shared);
     tokio::spawn(async move {
         let _ = axum::serve(listener, router).await;
     });

@@ -15,7 +15,7 @@ use crate::containerizer::{Containerizer, Started, TaskRecord, Verdict};
 use crate::link::{Caller, LinkInput};
 use crate::paths::ContainerId;
 use crate::status::UpdateManager;
-use corral_api::agent_link::AgentCall;
+use corral_api::agent_link::{AgentCall, ContainerUsage};
 use corral_api::v1::AgentInfo;
 use corral_api::{AgentId, Bytes, FrameworkId, TaskId};
 use std::collections::{BTreeMap, HashMap};
@@ -54,6 +54,8 @@ pub enum Input {
         message: String,
     },
     Query(Query),
+    /// The containers' usage, for the master.
+    Usage(Vec<ContainerUsage>),
 }
 
 /// Where a container is in its life.
@@ -184,6 +186,7 @@ impl Agent {
             }
             Input::DiskUsage { id, used, limit } => self.on_disk_usage(&id, used, limit),
             Input::Query(q) => self.on_query(q),
+            Input::Usage(containers) => self.send(AgentCall::Usage { containers }, None),
         }
         self.flush(Instant::now());
     }

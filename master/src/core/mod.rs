@@ -166,6 +166,8 @@ pub(crate) struct Agent {
     pub registered_at: f64,
     /// Its dynamic reservations (kept in its registry record).
     pub reservations: crate::reservation::AgentReservations,
+    /// Its containers' usage, as last reported (memory only).
+    pub usage: Vec<corral_api::agent_link::ContainerUsage>,
 }
 
 impl Agent {

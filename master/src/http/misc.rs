@@ -199,6 +199,7 @@ fn answer(kind: &str, v: &View) -> Result<Value, CallError> {
         "GET_FRAMEWORKS" => frameworks(v),
         "GET_TASKS" => tasks(v),
         "GET_ROLES" => roles(v),
+        "GET_CONTAINERS" => containers(v),
         "GET_METRICS" => json!({ "metrics": [
             { "name": "master/tasks_launched", "value": v.counters.tasks_launched as f64 },
             { "name": "master/outstanding_offers", "value": v.offers as f64 },
@@ -234,6 +235,28 @@ fn agents(v: &View) -> Value {
         })
         .collect();
     json!({ "agents": agents })
+}
+
+/// corral's: Mesos serves GET_CONTAINERS on agents only; the master
+/// answers it for the whole cluster from the agents' usage reports, in the
+/// agent's shape plus each container's `agent_id` and `task_ids`.
+fn containers(v: &View) -> Value {
+    let containers: Vec<Value> = v
+        .agents
+        .iter()
+        .flat_map(|a| a.usage.iter().map(move |c| (a, c)))
+        .map(|(a, c)| {
+            json!({
+                "agent_id": wire(&a.info.id),
+                "framework_id": wire(&c.framework_id),
+                "executor_id": wire(&c.executor_id),
+                "container_id": { "value": c.container_id },
+                "task_ids": wire(&c.task_ids),
+                "resource_statistics": wire(&c.statistics),
+            })
+        })
+        .collect();
+    json!({ "containers": containers })
 }
 
 fn frameworks(v: &View) -> Value {

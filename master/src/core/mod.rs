@@ -16,11 +16,13 @@ mod agents;
 mod calls;
 mod frameworks;
 mod offers;
+mod operator;
 mod persist;
 mod reserve;
 mod stream;
 mod tasks;
 
+pub use operator::OperatorAction;
 pub use stream::Stream;
 
 use crate::allocator::{AgentKey, FrameworkKey, HierarchicalAllocator, Options, Resources};
@@ -117,6 +119,11 @@ pub enum Command {
     StreamClosed(Closed),
     /// A snapshot for the operator API and metrics.
     Inspect(oneshot::Sender<crate::view::View>),
+    /// An operator's action.
+    Operator {
+        action: OperatorAction,
+        reply: Reply<()>,
+    },
 }
 
 /// A subscribed (or failed-over, disconnected) framework.
@@ -357,6 +364,9 @@ impl Master {
             Command::StreamClosed(closed) => self.stream_closed(closed, now),
             Command::Inspect(reply) => {
                 let _ = reply.send(crate::view::View::of(self));
+            }
+            Command::Operator { action, reply } => {
+                let _ = reply.send(self.operator_action(action, now));
             }
         }
     }

@@ -4,7 +4,7 @@
 //! sub-object named after the lower-cased call type).
 
 use super::{Shared, check_content_type, error};
-use crate::core::{CallError, Command};
+use crate::core::{CallError, Command, OperatorAction};
 use crate::view::View;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -169,6 +169,11 @@ pub(super) async fn operator(
             .and_then(Value::as_str)
             .ok_or_else(|| CallError::bad_request("expecting 'type' to be present"))?
             .to_string();
+        if let Some(action) = action(&kind, &call)? {
+            act(&shared, action).await?;
+            // Mesos answers its void operator calls 200 with no body.
+            return Ok(Value::Null);
+        }
         let v = view(&shared).await?;
         let payload = answer(&kind, &v)?;
         let key = kind.to_lowercase();
@@ -176,9 +181,55 @@ pub(super) async fn operator(
     }
     .await;
     match result {
+        Ok(Value::Null) => StatusCode::OK.into_response(),
         Ok(v) => axum::Json(v).into_response(),
         Err(e) => error(e),
     }
+}
+
+/// The action an operator call asks for, if it is one (TEARDOWN,
+/// KILL_TASK); its payload's problems name the field.
+fn action(kind: &str, call: &Value) -> Result<Option<OperatorAction>, CallError> {
+    fn id<T: serde::de::DeserializeOwned>(
+        payload: &Value,
+        call: &str,
+        field: &str,
+    ) -> Result<Option<T>, CallError> {
+        match payload.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => corral_api::json::from_value(v.clone())
+                .map(Some)
+                .map_err(|e| CallError::bad_request(format!("{call}.{field}: {e}"))),
+        }
+    }
+    let key = kind.to_lowercase();
+    let payload = call.get(&key).cloned().unwrap_or(Value::Null);
+    let required =
+        |field: &str| CallError::bad_request(format!("{key}.{field}: expecting it to be present"));
+    Ok(match kind {
+        "KILL_TASK" => Some(OperatorAction::KillTask {
+            framework_id: id(&payload, &key, "framework_id")?,
+            task_id: id(&payload, &key, "task_id")?.ok_or_else(|| required("task_id"))?,
+        }),
+        "TEARDOWN" => Some(OperatorAction::Teardown {
+            framework_id: id(&payload, &key, "framework_id")?
+                .ok_or_else(|| required("framework_id"))?,
+        }),
+        _ => None,
+    })
+}
+
+async fn act(shared: &Shared, action: OperatorAction) -> Result<(), CallError> {
+    let (reply, rx) = tokio::sync::oneshot::channel();
+    let gone = || CallError {
+        status: 503,
+        message: "the master is shutting down".into(),
+    };
+    shared
+        .master
+        .send(Command::Operator { action, reply })
+        .map_err(|_| gone())?;
+    rx.await.map_err(|_| gone())?
 }
 
 fn wire<T: serde::Serialize>(v: &T) -> Value {

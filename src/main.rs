@@ -6,6 +6,7 @@
 mod agent;
 mod client;
 mod dev;
+mod install;
 mod master;
 mod oci;
 mod ops;
@@ -43,6 +44,8 @@ enum Command {
     Kill(ops::KillArgs),
     /// Per-task CPU, memory, I/O and pressure, refreshed live.
     Top(ops::TopArgs),
+    /// Write the systemd units of the master and the agent.
+    InstallUnits(install::InstallArgs),
 }
 
 fn main() {
@@ -72,6 +75,7 @@ fn main() {
             Command::Tasks(args) => ops::list(ops::What::Tasks, args),
             Command::Kill(args) => ops::kill(args),
             Command::Top(args) => ops::top(args),
+            Command::InstallUnits(args) => install::main(args),
         }
     };
     std::process::exit(code);

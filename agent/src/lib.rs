@@ -15,6 +15,7 @@ pub mod http;
 pub mod isolators;
 pub mod link;
 pub mod paths;
+pub mod service;
 pub mod start;
 pub mod status;
 

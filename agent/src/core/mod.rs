@@ -101,6 +101,8 @@ pub struct Agent {
     /// mounts), so more than the CPUs only slows every one and starves
     /// the loop.
     pub(crate) launches: Arc<tokio::sync::Semaphore>,
+    /// What systemd is told (a no-op outside it).
+    pub(crate) service: crate::service::Service,
 }
 
 /// A call to send to the master, and the update it carries if any.
@@ -140,7 +142,14 @@ impl Agent {
             launches: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
             )),
+            service: crate::service::Service::new(corral_systemd::Notifier::none()),
         }
+    }
+
+    /// Reports to systemd through `service`.
+    pub fn with_service(mut self, service: crate::service::Service) -> Agent {
+        self.service = service;
+        self
     }
 
     /// Sets how often sandboxes are measured against their disk quota.
@@ -192,6 +201,7 @@ impl Agent {
     }
 
     fn on_tick(&mut self, now: Instant) {
+        self.service.tick(now);
         self.escalate_kills(now);
         self.check_disks(now);
         self.flush(now);

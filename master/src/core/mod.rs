@@ -119,6 +119,8 @@ pub enum Command {
     StreamClosed(Closed),
     /// A snapshot for the operator API and metrics.
     Inspect(oneshot::Sender<crate::view::View>),
+    /// Answered at once: the loop is alive (systemd's watchdog).
+    Ping(oneshot::Sender<()>),
     /// An operator's action.
     Operator {
         action: OperatorAction,
@@ -364,6 +366,9 @@ impl Master {
             Command::StreamClosed(closed) => self.stream_closed(closed, now),
             Command::Inspect(reply) => {
                 let _ = reply.send(crate::view::View::of(self));
+            }
+            Command::Ping(reply) => {
+                let _ = reply.send(());
             }
             Command::Operator { action, reply } => {
                 let _ = reply.send(self.operator_action(action, now));

@@ -4,8 +4,10 @@
 //! per executor with its `ResourceStatistics`) and the operator API at
 //! `POST /api/v1`: GET_HEALTH, GET_VERSION, GET_AGENT, GET_CONTAINERS;
 //! `GET /sandbox/{container_id}/{stdout|stderr}` (a task's output, see
-//! `sandbox.rs`).
+//! `sandbox.rs`); the v1 executor API at `POST /api/v1/executor`
+//! (`executor.rs`).
 
+mod executor;
 pub mod sandbox;
 mod usage;
 
@@ -39,6 +41,7 @@ pub fn router(shared: Shared) -> Router {
         .route("/monitor/statistics", get(statistics))
         .route("/monitor/statistics.json", get(statistics))
         .route("/api/v1", post(operator))
+        .route("/api/v1/executor", post(executor::handle))
         .route("/sandbox/{container_id}/{file}", get(sandbox::read))
         .with_state(shared)
 }

@@ -78,18 +78,7 @@ impl Agent {
                 framework,
                 executor,
                 task_group,
-            } => {
-                if executor.r#type == Some(corral_api::v1::ExecutorType::Default)
-                    && executor.command.is_none()
-                {
-                    // No default executor yet: each task as a command task.
-                    for task in task_group.tasks {
-                        self.launch((*framework).clone(), task);
-                    }
-                } else {
-                    self.launch_with_executor(*framework, *executor, task_group.tasks, true);
-                }
-            }
+            } => self.launch_with_executor(*framework, *executor, task_group.tasks, true),
             AgentEvent::Kill {
                 framework_id,
                 task_id,

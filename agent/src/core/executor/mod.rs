@@ -180,10 +180,13 @@ impl Agent {
     pub(in crate::core) fn launch_with_executor(
         &mut self,
         framework: FrameworkInfo,
-        executor: ExecutorInfo,
+        mut executor: ExecutorInfo,
         tasks: Vec<TaskInfo>,
         group: bool,
     ) {
+        if executor.r#type == Some(ExecutorType::Default) && executor.command.is_none() {
+            executor.command = Some(default_executor_command());
+        }
         let Some(framework_id) = framework.id.clone() else {
             return;
         };
@@ -197,7 +200,7 @@ impl Agent {
         if recorded.is_empty() {
             return;
         }
-        if let Err(why) = usable(&executor) {
+        if let Err(why) = usable(&executor, group) {
             return self.fail_tasks(&recorded, Reason::ContainerLaunchFailed, &why);
         }
         let key = (framework_id, executor.executor_id.clone());
@@ -395,10 +398,18 @@ impl Agent {
     }
 }
 
-/// Whether the agent can run `e`: a custom executor with a command.
-fn usable(e: &ExecutorInfo) -> Result<(), String> {
-    if e.r#type == Some(ExecutorType::Default) {
-        return Err("the DEFAULT executor is not supported yet".into());
+/// The built-in default executor (`corral executor --default`), bound
+/// into every container.
+fn default_executor_command() -> corral_api::v1::CommandInfo {
+    let path = crate::isolators::filesystem::EXECUTOR;
+    corral_api::v1::CommandInfo::argv([path, "executor", "--default"])
+}
+
+/// Whether the agent can run `e`: an executor with a command (the DEFAULT
+/// one only for task groups).
+fn usable(e: &ExecutorInfo, group: bool) -> Result<(), String> {
+    if e.r#type == Some(ExecutorType::Default) && !group {
+        return Err("the DEFAULT executor runs task groups only (LAUNCH_GROUP)".into());
     }
     match &e.command {
         Some(c) if c.value.as_deref().is_some_and(|v| !v.is_empty()) => Ok(()),
@@ -420,10 +431,23 @@ mod tests {
             executor_id: ExecutorId::new("e"),
             ..ExecutorInfo::default()
         };
-        assert!(usable(&e).unwrap_err().contains("has no command"));
+        assert!(usable(&e, false).unwrap_err().contains("has no command"));
         e.command = Some(CommandInfo::shell("./run-executor"));
-        assert_eq!(usable(&e), Ok(()));
+        assert_eq!(usable(&e, false), Ok(()));
         e.r#type = Some(ExecutorType::Custom);
-        assert_eq!(usable(&e), Ok(()));
+        assert_eq!(usable(&e, false), Ok(()));
+        e.r#type = Some(ExecutorType::Default);
+        e.command = Some(default_executor_command());
+        assert!(usable(&e, false).unwrap_err().contains("task groups only"));
+        assert_eq!(usable(&e, true), Ok(()));
+        let argv = crate::containerizer::command_argv(&default_executor_command()).unwrap();
+        assert_eq!(
+            argv,
+            [
+                crate::isolators::filesystem::EXECUTOR,
+                "executor",
+                "--default"
+            ]
+        );
     }
 }

@@ -487,3 +487,55 @@ fn the_default_executor_runs_a_task_group_and_a_failure_kills_the_rest() {
         c.agent.log()
     );
 }
+
+#[test]
+fn the_executor_api_refuses_malformed_calls_and_strangers() {
+    let mut c = cluster(&[], false);
+    c.launch("e1", &[("t1", "wait")]);
+    let running = c.update("t1", TaskState::Running);
+    let fw = c.sched.framework_id();
+    let mut http = corral_tests::http::Client::new(&c.agent.url());
+    let json = [("Content-Type", "application/json")];
+    let mut post = |headers: &[(&str, &str)], body: &str| {
+        let r = http
+            .post("/api/v1/executor", headers, body.as_bytes())
+            .unwrap();
+        (r.status, r.text())
+    };
+    let (status, text) = post(&json, "{not json");
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains("failed to parse the call"), "{text}");
+    let (status, text) = post(&[("Content-Type", "text/plain")], "{}");
+    assert_eq!(status, 415, "{text}");
+    let (status, text) = post(
+        &json,
+        &format!(r#"{{"type":"SUBSCRIBE","framework_id":{{"value":"{fw}"}},"subscribe":{{}}}}"#),
+    );
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains("'executor_id'"), "{text}");
+    let update = format!(
+        r#"{{"type":"UPDATE","executor_id":{{"value":"e1"}},"framework_id":{{"value":"{fw}"}},
+            "update":{{"status":{{"task_id":{{"value":"t1"}},"state":"TASK_STAGING",
+            "source":"SOURCE_EXECUTOR","uuid":"AAECAwQFBgcICQoLDA0ODw=="}}}}}}"#
+    );
+    let (status, text) = post(&json, &update);
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains("TASK_STAGING"), "{text}");
+    let stranger = format!(
+        r#"{{"type":"MESSAGE","executor_id":{{"value":"nobody"}},"framework_id":{{"value":"{fw}"}},"message":{{"data":"aGk="}}}}"#
+    );
+    let (status, text) = post(&json, &stranger);
+    assert_eq!(status, 400, "{text}");
+    assert!(
+        text.contains("'nobody'") && text.contains("not running"),
+        "{text}"
+    );
+    let other_fw = r#"{"type":"MESSAGE","executor_id":{"value":"e1"},"framework_id":{"value":"other"},"message":{"data":"aGk="}}"#;
+    let (status, text) = post(&json, other_fw);
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains("framework 'other'"), "{text}");
+    // The real executor was left alone: its task still finishes.
+    c.message("e1", "finish t1");
+    assert_eq!(c.terminal("t1").state, TaskState::Finished);
+    c.executor_says(&container_of(&running), "MESSAGE finish t1");
+}

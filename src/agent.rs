@@ -80,6 +80,15 @@ pub struct AgentArgs {
     /// How often the containers' usage is sent to the master (0secs: never).
     #[arg(long = "usage-report-interval", default_value = "10secs", value_parser = duration)]
     usage_report: Duration,
+    /// A custom executor must subscribe within this, or its tasks fail.
+    #[arg(long = "executor-registration-timeout", alias = "executor_registration_timeout", default_value = "1mins", value_parser = duration)]
+    executor_registration_timeout: Duration,
+    /// After a restart, a running executor must subscribe again within this.
+    #[arg(long = "executor-reregistration-timeout", alias = "executor_reregistration_timeout", default_value = "2secs", value_parser = duration)]
+    executor_reregistration_timeout: Duration,
+    /// How long executors keep trying to reach a restarting agent.
+    #[arg(long = "recovery-timeout", alias = "recovery_timeout", default_value = "15mins", value_parser = duration)]
+    recovery_timeout: Duration,
     /// The command executor binary (default: this one).
     #[arg(long)]
     executor: Option<PathBuf>,
@@ -119,6 +128,9 @@ impl AgentArgs {
         c.kill_grace = self.kill_grace;
         c.disk_watch = self.disk_watch;
         c.usage_report = self.usage_report;
+        c.executor_registration_timeout = self.executor_registration_timeout;
+        c.executor_reregistration_timeout = self.executor_reregistration_timeout;
+        c.recovery_timeout = self.recovery_timeout;
         if let Some(e) = self.executor {
             c.executor = e;
         }

@@ -56,6 +56,12 @@ fn main() {
     {
         corral_agent::executor::main(&args[3..]);
     }
+    // The default executor, for task groups (run under the one above).
+    if args.get(1).map(String::as_str) == Some("executor")
+        && args.get(2).map(String::as_str) == Some("--default")
+    {
+        corral_agent::default_executor::main();
+    }
     let argv0 = std::env::args_os().next().unwrap_or_default();
     let name = std::path::Path::new(&argv0)
         .file_name()

@@ -60,6 +60,14 @@ pub struct Config {
     pub disk_watch: Duration,
     /// How often the containers' usage is sent to the master (zero: never).
     pub usage_report: Duration,
+    /// A custom executor must subscribe within it (Mesos: 1 min).
+    pub executor_registration_timeout: Duration,
+    /// After a restart, a running executor must subscribe again within it
+    /// (Mesos: 2 s).
+    pub executor_reregistration_timeout: Duration,
+    /// How long executors keep trying to reach a restarting agent
+    /// (their MESOS_RECOVERY_TIMEOUT; Mesos: 15 min).
+    pub recovery_timeout: Duration,
 }
 
 impl Config {
@@ -87,6 +95,9 @@ impl Config {
             kill_grace: Duration::from_secs(3),
             disk_watch: Duration::from_secs(15),
             usage_report: Duration::from_secs(10),
+            executor_registration_timeout: Duration::from_secs(60),
+            executor_reregistration_timeout: Duration::from_secs(2),
+            recovery_timeout: Duration::from_secs(15 * 60),
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod checkpoint;
 pub mod config;
 pub mod containerizer;
 pub mod core;
+pub mod default_executor;
 pub mod executor;
 pub mod fingerprint;
 pub mod http;

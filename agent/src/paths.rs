@@ -82,6 +82,11 @@ impl Paths {
         self.container(id).join("task.json")
     }
 
+    /// A custom executor's record (its container holds its tasks).
+    pub fn executor_json(&self, id: &ContainerId) -> PathBuf {
+        self.container(id).join("executor.json")
+    }
+
     /// A container's status update log.
     pub fn updates(&self, id: &ContainerId) -> PathBuf {
         self.container(id).join("updates")

@@ -226,7 +226,18 @@ async fn serve(
         calls_tx,
     )
     .with_disk_watch(cfg.disk_watch)
-    .with_service(crate::service::Service::new(notifier()));
+    .with_service(crate::service::Service::new(notifier()))
+    .with_executor_settings(core::ExecutorSettings {
+        registration_timeout: cfg.executor_registration_timeout,
+        reregistration_timeout: cfg.executor_reregistration_timeout,
+        recovery_timeout: cfg.recovery_timeout,
+        // Tasks share the host's network namespace: loopback reaches an
+        // agent bound to every address.
+        endpoint_host: match cfg.ip.is_unspecified() {
+            true => "127.0.0.1".to_string(),
+            false => cfg.ip.to_string(),
+        },
+    });
     let inits = agent.recover()?;
     agent.watch_all(inits);
     let shared = crate::http::Shared {

@@ -85,6 +85,24 @@ pub enum AgentCall {
     },
     /// The answer to the master's heartbeat.
     Heartbeat,
+    /// An executor's MESSAGE for its scheduler (a scheduler MESSAGE event).
+    ExecutorMessage {
+        /// Its framework.
+        framework_id: FrameworkId,
+        /// The executor.
+        executor_id: ExecutorId,
+        /// The bytes, as the executor sent them.
+        data: Bytes,
+    },
+    /// A custom executor's container ended (a scheduler FAILURE event).
+    ExecutorExited {
+        /// Its framework.
+        framework_id: FrameworkId,
+        /// The executor.
+        executor_id: ExecutorId,
+        /// Its wait status.
+        status: i32,
+    },
     /// The agent's total resources changed.
     Resources {
         /// The new total.

@@ -11,6 +11,8 @@
 //!   operations, tasks and executors, containers, status updates).
 //! - [`scheduler`]: the v1 scheduler API — `Call` (with shape validation)
 //!   and `Event` (with constructors).
+//! - [`executor`]: the v1 executor API — `Call` (with Mesos' agent-side
+//!   validation) and `Event` (with constructors).
 //! - [`agent_link`]: corral's own agent ↔ master link (calls and events).
 //! - [`recordio`]: the `<length>\n<bytes>` framing of event streams.
 //! - [`resources`]: Mesos' resource text syntax (`cpus:2;ports:[1-9]`).
@@ -19,6 +21,7 @@
 //! This crate depends on nothing else in the workspace.
 
 pub mod agent_link;
+pub mod executor;
 pub mod ids;
 pub mod json;
 pub mod recordio;

@@ -44,6 +44,16 @@ pub fn pymesos_python() -> PathBuf {
     python_in(&cache_dir()).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// The shell command that runs `tests/compat/pymesos_executor.py` (a
+/// pymesos executor) with the venv's python, for an `ExecutorInfo`.
+pub fn pymesos_executor_command() -> String {
+    format!(
+        "exec {} {}",
+        pymesos_python().display(),
+        compat_file("pymesos_executor.py").display()
+    )
+}
+
 /// What one run of `pymesos_launch.py` did.
 #[derive(Debug, Clone)]
 pub struct PymesosRun {

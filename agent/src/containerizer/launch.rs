@@ -38,12 +38,31 @@ impl Containerizer {
     /// Launches the container of `rec` (blocking: run it off the async
     /// threads).
     pub fn launch(&self, rec: &TaskRecord) -> Result<Started, ContainerizerError> {
+        self.launch_with(rec, None)
+    }
+
+    /// Launches a custom executor's container: `rec.task` is the executor
+    /// as a task (its id, command and resources), `env` Mesos' executor
+    /// environment (blocking).
+    pub fn launch_executor(
+        &self,
+        rec: &TaskRecord,
+        env: &[String],
+    ) -> Result<Started, ContainerizerError> {
+        self.launch_with(rec, Some(env))
+    }
+
+    fn launch_with(
+        &self,
+        rec: &TaskRecord,
+        executor_env: Option<&[String]>,
+    ) -> Result<Started, ContainerizerError> {
         let id = &rec.container_id;
-        let command = rec.task.command.as_ref().ok_or_else(|| {
-            ContainerizerError::Task(
-                "the task has no command (custom executors are not supported yet)".into(),
-            )
-        })?;
+        let command = rec
+            .task
+            .command
+            .as_ref()
+            .ok_or_else(|| ContainerizerError::Task("the task has no command".into()))?;
         let name = command
             .user
             .clone()
@@ -76,6 +95,7 @@ impl Containerizer {
             user,
             hostname: &self.hostname,
             cgroups_path: &cgroups_path,
+            executor_env,
         })
         .map_err(ContainerizerError::Task)?;
         merge_patches(&mut spec, &patches)?;

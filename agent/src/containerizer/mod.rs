@@ -9,6 +9,7 @@
 pub mod disk;
 mod exit;
 mod launch;
+mod resize;
 mod spec;
 mod user;
 

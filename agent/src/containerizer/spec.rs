@@ -25,6 +25,9 @@ pub struct BaseSpec<'a> {
     pub hostname: &'a str,
     /// The container's cgroup, relative to the cgroup mount.
     pub cgroups_path: &'a Path,
+    /// A custom executor's container: Mesos' executor environment (no
+    /// MESOS_TASK_ID; the task is the executor).
+    pub executor_env: Option<&'a [String]>,
 }
 
 /// The task's command as argv: `/bin/sh -c VALUE` for a shell command,
@@ -53,6 +56,10 @@ fn environment(b: &BaseSpec, c: &CommandInfo) -> Result<Vec<String>, String> {
         format!("MESOS_SLAVE_ID={}", b.agent_id),
         format!("MESOS_CONTAINER_ID={}", b.container_id),
     ];
+    if let Some(extra) = b.executor_env {
+        env.retain(|e| !e.starts_with("MESOS_TASK_ID="));
+        env.extend(extra.iter().cloned());
+    }
     for v in c.environment.iter().flat_map(|e| &e.variables) {
         if v.r#type == VariableType::Secret {
             return Err(format!(
@@ -139,6 +146,7 @@ mod tests {
             }),
             hostname: "h",
             cgroups_path: Path::new("corral/containers/c1"),
+            executor_env: None,
         }
     }
 
@@ -171,6 +179,36 @@ mod tests {
         assert!(env.contains(&"PATH=/x") && !env.iter().any(|e| e.starts_with("PATH=/usr")));
         assert_eq!(s["process"]["user"], json!({"uid": 1000, "gid": 100}));
         assert_eq!(s["linux"]["cgroupsPath"], "corral/containers/c1");
+    }
+
+    #[test]
+    fn a_custom_executor_gets_the_executor_environment_and_no_task_id() {
+        let mut cmd = CommandInfo::shell("./my-executor");
+        cmd.environment = Some(Environment {
+            variables: vec![Variable::new("MESOS_CHECKPOINT", "0")],
+        });
+        let (t, f, a) = (task(cmd), FrameworkId::new("f"), AgentId::new("a"));
+        let extra = [
+            "MESOS_AGENT_ENDPOINT=127.0.0.1:5051".to_string(),
+            "MESOS_CHECKPOINT=1".into(),
+        ];
+        let mut b = base(&t, &f, &a);
+        b.executor_env = Some(&extra);
+        let s = base_spec(&b).unwrap();
+        let env: Vec<&str> = s["process"]["env"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        assert!(
+            !env.iter().any(|e| e.starts_with("MESOS_TASK_ID=")),
+            "{env:?}"
+        );
+        assert!(env.contains(&"MESOS_EXECUTOR_ID=t1"));
+        assert!(env.contains(&"MESOS_AGENT_ENDPOINT=127.0.0.1:5051"));
+        // The command's own environment still wins.
+        assert!(env.contains(&"MESOS_CHECKPOINT=0") && !env.contains(&"MESOS_CHECKPOINT=1"));
     }
 
     #[test]

@@ -35,10 +35,18 @@ impl Agent {
         let mut s = TaskStatus::new(c.rec.task.task_id.clone(), state);
         s.source = Some(source);
         s.agent_id = Some(c.rec.agent_id.clone());
-        s.executor_id = Some(corral_api::ExecutorId::new(c.rec.task.task_id.as_str()));
+        // A custom executor's task: its executor and that one's container.
+        let (executor_id, container) = match &c.rec.task.executor {
+            Some(e) => (
+                e.executor_id.clone(),
+                self.executor_container(c).unwrap_or(id),
+            ),
+            None => (corral_api::ExecutorId::new(c.rec.task.task_id.as_str()), id),
+        };
+        s.executor_id = Some(executor_id);
         s.timestamp = Some(now_secs());
         s.container_status = Some(ContainerStatus {
-            container_id: Some(corral_api::ContainerId::new(id.as_str())),
+            container_id: Some(corral_api::ContainerId::new(container.as_str())),
             executor_pid: match c.phase {
                 Phase::Running(st) => Some(st.pid as u32),
                 _ => None,
@@ -52,20 +60,22 @@ impl Agent {
         }
     }
 
-    pub(super) fn launch(&mut self, framework: FrameworkInfo, task: TaskInfo) {
-        let Some(agent_id) = self.info.id.clone() else {
-            return;
-        };
-        let Some(framework_id) = framework.id.clone() else {
-            return;
-        };
+    /// Records a new task (its record folder, its update stream) under a
+    /// fresh id; `None` if it is a duplicate or cannot be checkpointed.
+    pub(super) fn record_task(
+        &mut self,
+        framework: FrameworkInfo,
+        task: TaskInfo,
+    ) -> Option<(ContainerId, TaskRecord)> {
+        let agent_id = self.info.id.clone()?;
+        let framework_id = framework.id.clone()?;
         let key = (framework_id.clone(), task.task_id.clone());
         if self.tasks.contains_key(&key) {
             eprintln!(
                 "corral agent: task {} of framework {framework_id} is already here; launch ignored",
                 task.task_id
             );
-            return;
+            return None;
         }
         let id = ContainerId::random();
         let rec = TaskRecord {
@@ -83,7 +93,7 @@ impl Agent {
                 "corral agent: cannot checkpoint task {}: {e}; not launching it",
                 rec.task.task_id
             );
-            return;
+            return None;
         }
         self.tasks.insert(key, id.clone());
         self.containers.insert(
@@ -96,6 +106,17 @@ impl Agent {
                 disk_exceeded: None,
             },
         );
+        Some((id, rec))
+    }
+
+    pub(super) fn launch(&mut self, framework: FrameworkInfo, task: TaskInfo) {
+        if task.executor.is_some() {
+            let executor = task.executor.clone().expect("checked");
+            return self.launch_with_executor(framework, executor, vec![task], false);
+        }
+        let Some((id, rec)) = self.record_task(framework, task) else {
+            return;
+        };
         self.status(&id, TaskState::Starting, Source::Executor, |_| {});
         let (cz, tx, slots) = (
             self.containerizer.clone(),

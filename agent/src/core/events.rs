@@ -42,7 +42,7 @@ impl Agent {
                 name: c.rec.task.name.clone(),
                 task_id: c.rec.task.task_id.clone(),
                 framework_id,
-                executor_id: None,
+                executor_id: c.rec.task.executor.as_ref().map(|e| e.executor_id.clone()),
                 agent_id: c.rec.agent_id.clone(),
                 state: latest.map_or(TaskState::Staging, |s| s.state),
                 resources: c.rec.task.resources.clone(),
@@ -81,41 +81,46 @@ impl Agent {
             AgentEvent::Launch { framework, task } => self.launch(*framework, *task),
             AgentEvent::LaunchGroup {
                 framework,
+                executor,
                 task_group,
-                ..
-            } => {
-                for task in task_group.tasks {
-                    self.launch((*framework).clone(), task);
-                }
-            }
+            } => self.launch_with_executor(*framework, *executor, task_group.tasks, true),
             AgentEvent::Kill {
                 framework_id,
                 task_id,
                 kill_policy,
             } => {
+                let key = (framework_id, task_id);
+                if let Some(id) = self.custom_executor_task(&key) {
+                    return self.kill_executor_task(&id, kill_policy);
+                }
                 let grace = kill_policy
                     .and_then(|k| k.grace_period)
                     .and_then(corral_api::v1::DurationInfo::to_duration);
-                self.kill_task(&(framework_id, task_id), grace);
+                self.kill_task(&key, grace);
             }
             AgentEvent::ShutdownExecutor {
                 framework_id,
                 executor_id,
             } => {
+                let key = (framework_id, executor_id);
+                if let Some(cid) = self.executor_ids.get(&key).cloned() {
+                    return self.shutdown_executor(&cid);
+                }
                 // The command executor's id is its task's.
-                let task_id = corral_api::TaskId::new(executor_id.as_str());
-                self.kill_task(&(framework_id, task_id), None);
+                let task_id = corral_api::TaskId::new(key.1.as_str());
+                self.kill_task(&(key.0, task_id), None);
             }
             AgentEvent::ShutdownFramework { framework_id } => {
                 let keys: Vec<_> = self
                     .tasks
                     .keys()
-                    .filter(|k| k.0 == framework_id)
+                    .filter(|k| k.0 == framework_id && self.custom_executor_task(k).is_none())
                     .cloned()
                     .collect();
                 for k in keys {
                     self.kill_task(&k, None);
                 }
+                self.shutdown_executors_of(&framework_id);
             }
             AgentEvent::Acknowledge {
                 framework_id,
@@ -127,16 +132,26 @@ impl Agent {
                 }
             }
             AgentEvent::Reconcile { .. } => self.updates.resend_now(),
-            AgentEvent::FrameworkMessage { executor_id, .. } => {
-                eprintln!(
-                    "corral agent: a framework message for {executor_id} dropped: command executors take none"
-                );
-            }
+            AgentEvent::FrameworkMessage {
+                framework_id,
+                executor_id,
+                data,
+            } => self.framework_message(framework_id, executor_id, data),
             AgentEvent::Heartbeat => self.send(AgentCall::Heartbeat, None),
             AgentEvent::Error { message } => {
                 eprintln!("corral agent: the master ended the link: {message}");
             }
         }
+    }
+
+    /// The record of a task that runs on a custom executor.
+    fn custom_executor_task(
+        &self,
+        key: &(corral_api::FrameworkId, corral_api::TaskId),
+    ) -> Option<crate::paths::ContainerId> {
+        let id = self.tasks.get(key)?;
+        let c = self.containers.get(id)?;
+        c.rec.task.executor.is_some().then(|| id.clone())
     }
 
     /// An acknowledgement: once a task's terminal update is acknowledged,

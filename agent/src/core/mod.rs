@@ -6,9 +6,11 @@
 mod containers;
 mod disk;
 mod events;
+mod executor;
 mod query;
 mod recover;
 
+pub use executor::{CallReply, ExecutorSettings};
 pub use query::{ContainerView, Query};
 
 use crate::containerizer::{Containerizer, Started, TaskRecord, Verdict};
@@ -17,7 +19,7 @@ use crate::paths::ContainerId;
 use crate::status::UpdateManager;
 use corral_api::agent_link::{AgentCall, ContainerUsage};
 use corral_api::v1::AgentInfo;
-use corral_api::{AgentId, Bytes, FrameworkId, TaskId};
+use corral_api::{AgentId, Bytes, ExecutorId, FrameworkId, TaskId};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -56,6 +58,11 @@ pub enum Input {
     Query(Query),
     /// The containers' usage, for the master.
     Usage(Vec<ContainerUsage>),
+    /// A call on `/api/v1/executor` (validated), and where to answer.
+    ExecutorCall {
+        call: Box<corral_api::executor::Call>,
+        reply: tokio::sync::oneshot::Sender<CallReply>,
+    },
 }
 
 /// Where a container is in its life.
@@ -103,6 +110,10 @@ pub struct Agent {
     pub(crate) launches: Arc<tokio::sync::Semaphore>,
     /// What systemd is told (a no-op outside it).
     pub(crate) service: crate::service::Service,
+    /// Custom executors, by their container.
+    pub(crate) executors: BTreeMap<ContainerId, executor::Executor>,
+    pub(crate) executor_ids: HashMap<(FrameworkId, ExecutorId), ContainerId>,
+    pub(crate) exec_settings: ExecutorSettings,
 }
 
 /// A call to send to the master, and the update it carries if any.
@@ -143,12 +154,21 @@ impl Agent {
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
             )),
             service: crate::service::Service::new(corral_systemd::Notifier::none()),
+            executors: BTreeMap::new(),
+            executor_ids: HashMap::new(),
+            exec_settings: ExecutorSettings::default(),
         }
     }
 
     /// Reports to systemd through `service`.
     pub fn with_service(mut self, service: crate::service::Service) -> Agent {
         self.service = service;
+        self
+    }
+
+    /// Sets the custom executors' timeouts and the agent's endpoint.
+    pub fn with_executor_settings(mut self, s: ExecutorSettings) -> Agent {
+        self.exec_settings = s;
         self
     }
 
@@ -184,9 +204,21 @@ impl Agent {
         }
         match input {
             Input::Link(l) => self.on_link(l),
+            Input::Launched { id, result } if self.executors.contains_key(&id) => {
+                self.on_executor_launched(&id, result)
+            }
             Input::Launched { id, result } => self.on_launched(&id, result),
+            Input::Exited { id } if self.executors.contains_key(&id) => {
+                self.on_executor_exited(&id)
+            }
             Input::Exited { id } => self.on_exited(&id),
+            Input::Finished { id, result } if self.executors.contains_key(&id) => {
+                self.on_executor_finished(&id, result)
+            }
             Input::Finished { id, result } => self.on_finished(&id, result),
+            Input::ExecutorCall { call, reply } => {
+                let _ = reply.send(self.on_executor_call(*call));
+            }
             Input::Refused { id, uuid, message } => {
                 eprintln!(
                     "corral agent: the master refused update {uuid:?} of container {id}: {message}; dropping it"
@@ -203,6 +235,7 @@ impl Agent {
     fn on_tick(&mut self, now: Instant) {
         self.service.tick(now);
         self.escalate_kills(now);
+        self.executor_timers(now);
         self.check_disks(now);
         self.flush(now);
     }

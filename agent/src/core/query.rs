@@ -35,6 +35,35 @@ pub struct ContainerView {
 }
 
 impl Agent {
+    /// Custom executors' containers, named by their executor ids.
+    fn executor_views(&self) -> Vec<ContainerView> {
+        self.executors
+            .iter()
+            .filter(|(_, e)| e.phase != Phase::Ended)
+            .map(|(id, e)| {
+                let live = self.live_tasks(id);
+                let tasks = live
+                    .iter()
+                    .filter_map(|t| self.containers.get(t))
+                    .flat_map(|c| c.rec.task.resources.iter());
+                let all: Vec<_> = e.rec.executor.resources.iter().chain(tasks).collect();
+                ContainerView {
+                    container_id: id.clone(),
+                    framework_id: e.framework_id(),
+                    task_id: TaskId::new(e.id().as_str()),
+                    name: e.rec.executor.name.clone().unwrap_or_default(),
+                    pid: match e.phase {
+                        Phase::Running(s) => Some(s.pid),
+                        _ => None,
+                    },
+                    state: None,
+                    cpus: corral_api::v1::scalar_sum(all.iter().copied(), "cpus"),
+                    mem_mib: corral_api::v1::scalar_sum(all.iter().copied(), "mem"),
+                }
+            })
+            .collect()
+    }
+
     pub(super) fn on_query(&self, q: Query) {
         match q {
             Query::Agent(reply) => {
@@ -44,7 +73,7 @@ impl Agent {
                 let views = self
                     .containers
                     .iter()
-                    .filter(|(_, c)| c.phase != Phase::Ended)
+                    .filter(|(_, c)| c.phase != Phase::Ended && c.rec.task.executor.is_none())
                     .map(|(id, c)| ContainerView {
                         container_id: id.clone(),
                         framework_id: c.rec.framework.id.clone().unwrap_or_default(),
@@ -59,7 +88,9 @@ impl Agent {
                         mem_mib: corral_api::v1::scalar_sum(&c.rec.task.resources, "mem"),
                         disk_mib: corral_api::v1::scalar_sum(&c.rec.task.resources, "disk"),
                     })
-                    .collect();
+                    .collect::<Vec<_>>();
+                let mut views = views;
+                views.extend(self.executor_views());
                 let _ = reply.send(views);
             }
         }

@@ -24,6 +24,7 @@ impl Agent {
             Ok(e) => e.flatten().collect::<Vec<_>>(),
             Err(_) => Vec::new(),
         };
+        let mut executors = Vec::new();
         for entry in entries {
             let name = entry.file_name();
             let Some(id) = ContainerId::parse(&name.to_string_lossy()) else {
@@ -33,10 +34,19 @@ impl Agent {
                 );
                 continue;
             };
-            if let Some(started) = self.recover_one(&id)? {
+            if paths.executor_json(&id).exists() {
+                executors.push(id);
+            } else if let Some(started) = self.recover_one(&id)? {
                 watch.push((id, started));
             }
         }
+        // After their tasks, which they take back or fail.
+        for id in executors {
+            if let Some(started) = self.recover_executor(&id)? {
+                watch.push((id, started));
+            }
+        }
+        self.fail_orphan_tasks();
         Ok(watch)
     }
 
@@ -78,6 +88,13 @@ impl Agent {
             .is_some_and(|s| s.state.is_terminal())
         {
             let _ = self.containerizer.remove(id);
+            return Ok(None);
+        }
+        // A custom executor's task: its executor's recovery decides.
+        if let Some(c) = self.containers.get_mut(id)
+            && c.rec.task.executor.is_some()
+        {
+            c.phase = Phase::Launching;
             return Ok(None);
         }
         if let Some(p) = self.containerizer.init(id) {

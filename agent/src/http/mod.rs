@@ -4,9 +4,11 @@
 //! per executor with its `ResourceStatistics`) and the operator API at
 //! `POST /api/v1`: GET_HEALTH, GET_VERSION, GET_AGENT, GET_CONTAINERS;
 //! `GET /sandbox/{container_id}/{stdout|stderr}` (a task's output, see
-//! `sandbox.rs`). [`report_usage`] sends the same statistics to the
-//! master periodically.
+//! `sandbox.rs`); the v1 executor API at `POST /api/v1/executor`
+//! (`executor.rs`). [`report_usage`] sends the containers' statistics to
+//! the master periodically.
 
+mod executor;
 pub mod sandbox;
 mod usage;
 
@@ -42,6 +44,7 @@ pub fn router(shared: Shared) -> Router {
         .route("/monitor/statistics", get(statistics))
         .route("/monitor/statistics.json", get(statistics))
         .route("/api/v1", post(operator))
+        .route("/api/v1/executor", post(executor::handle))
         .route("/sandbox/{container_id}/{file}", get(sandbox::read))
         .with_state(shared)
 }

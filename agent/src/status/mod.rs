@@ -50,6 +50,9 @@ struct Stream {
     next_send: Option<Instant>,
     wait: Duration,
     terminal_acked: bool,
+    /// Every uuid logged (an executor resends what it was not told the
+    /// agent holds).
+    seen: Vec<Bytes>,
 }
 
 /// Updates of every task on the agent.
@@ -84,10 +87,12 @@ impl UpdateManager {
             next_send: None,
             wait: self.backoff.initial,
             terminal_acked: false,
+            seen: Vec::new(),
         };
         for r in checkpoint::read_log::<LogRecord>(&s.log)? {
             match r {
                 LogRecord::Update(u) => {
+                    s.seen.extend(u.uuid.clone());
                     s.latest = Some((*u).clone());
                     s.pending.push_back(*u);
                 }
@@ -109,15 +114,31 @@ impl UpdateManager {
         id: &ContainerId,
         mut status: TaskStatus,
     ) -> Result<TaskStatus, CheckpointError> {
+        status.uuid = Some(Bytes(uuid::Uuid::new_v4().as_bytes().to_vec()));
+        self.update_as_sent(id, status)
+    }
+
+    /// Checkpoints `status` with the uuid it has (an executor's update:
+    /// the framework acknowledges the executor's uuid), then queues it.
+    pub fn update_as_sent(
+        &mut self,
+        id: &ContainerId,
+        status: TaskStatus,
+    ) -> Result<TaskStatus, CheckpointError> {
         let s = self
             .streams
             .get_mut(id)
             .expect("update of an opened stream");
-        status.uuid = Some(Bytes(uuid::Uuid::new_v4().as_bytes().to_vec()));
         checkpoint::append_json(&s.log, &LogRecord::Update(Box::new(status.clone())))?;
+        s.seen.extend(status.uuid.clone());
         s.latest = Some(status.clone());
         s.pending.push_back(status.clone());
         Ok(status)
+    }
+
+    /// Whether an update with `uuid` was ever logged for the container.
+    pub fn seen(&self, id: &ContainerId, uuid: &Bytes) -> bool {
+        self.streams.get(id).is_some_and(|s| s.seen.contains(uuid))
     }
 
     /// Heads due at `now`, with their frameworks; each is rescheduled.

@@ -81,3 +81,26 @@ fn a_replayed_log_keeps_what_was_not_acknowledged() {
     assert!(third.due(Instant::now()).is_empty());
     std::fs::remove_dir_all(d).unwrap();
 }
+
+#[test]
+fn an_executors_uuid_is_kept_and_remembered_across_a_replay() {
+    let d = scratch("as-sent");
+    let id = ContainerId::random();
+    let mut m = UpdateManager::new(quick());
+    m.open(&id, FrameworkId::new("f"), d.join("log")).unwrap();
+    let mut s = status(TaskState::Running);
+    let uuid = Bytes(vec![7; 16]);
+    s.uuid = Some(uuid.clone());
+    let sent = m.update_as_sent(&id, s).unwrap();
+    assert_eq!(sent.uuid.as_ref(), Some(&uuid));
+    assert!(m.seen(&id, &uuid) && !m.seen(&id, &Bytes(vec![8; 16])));
+    assert!(m.ack(&id, &uuid).unwrap());
+    // Acknowledged and replayed: still known, so a resend is a duplicate.
+    let mut again = UpdateManager::new(quick());
+    again
+        .open(&id, FrameworkId::new("f"), d.join("log"))
+        .unwrap();
+    assert!(again.seen(&id, &uuid));
+    assert_eq!(again.pending(&id), 0);
+    let _ = std::fs::remove_dir_all(&d);
+}

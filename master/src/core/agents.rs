@@ -280,6 +280,28 @@ impl Master {
                 framework_id,
                 status,
             } => self.agent_update(id, framework_id, *status, now),
+            AgentCall::ExecutorMessage {
+                framework_id,
+                executor_id,
+                data,
+            } => {
+                let event = corral_api::scheduler::Event::message(id.clone(), executor_id, data);
+                self.to_framework(&framework_id, &event);
+                Ok(())
+            }
+            AgentCall::ExecutorExited {
+                framework_id,
+                executor_id,
+                status,
+            } => {
+                let event = corral_api::scheduler::Event::failure(
+                    Some(id.clone()),
+                    Some(executor_id),
+                    Some(status),
+                );
+                self.to_framework(&framework_id, &event);
+                Ok(())
+            }
             AgentCall::Resources { total } => {
                 let res = convert::to_alloc(&total)
                     .map_err(|e| CallError::bad_request(format!("total: {e}")))?;

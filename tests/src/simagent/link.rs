@@ -312,6 +312,8 @@ fn send(shared: &Shared, client: &mut Client, call: &AgentCall) {
         AgentCall::Resources { .. } => "RESOURCES".into(),
         AgentCall::Usage { .. } => "USAGE".into(),
         AgentCall::Subscribe { .. } => "SUBSCRIBE".into(),
+        AgentCall::ExecutorMessage { .. } => "EXECUTOR_MESSAGE".into(),
+        AgentCall::ExecutorExited { .. } => "EXECUTOR_EXITED".into(),
     };
     match result {
         Ok(r) if r.status == 202 || r.status == 200 => match call {

@@ -93,7 +93,7 @@ async fn serve(config: Config) -> Result<(), MasterError> {
     // for them forever. Requests in flight get a moment, then the master
     // exits; every subscription was committed before it was answered.
     let (stopping_tx, stopping) = tokio::sync::oneshot::channel::<()>();
-    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+    let server = http::serve(listener, app, async move {
         shutdown().await;
         let _ = stopping_tx.send(());
     });

@@ -12,7 +12,7 @@ use super::{Agent, Framework, Link, Master, TaskEntry};
 use crate::allocator::{Allocator, Capabilities, FrameworkSpec, Used};
 use crate::convert;
 use crate::registry::{
-    AgentRecord, AgentState, FrameworkRecord, Mutation, Snapshot, TaskRecord, Ticket,
+    AgentRecord, AgentState, FrameworkRecord, Mutation, Snapshot, Ticket,
 };
 use crate::reservation::AgentReservations;
 use corral_api::v1::FrameworkCapabilityType;
@@ -57,8 +57,8 @@ impl Master {
     }
 
     pub(crate) fn persist_task(&self, key: &(FrameworkId, TaskId)) {
-        if let Some(e) = self.tasks.get(key) {
-            self.submit(Mutation::PutTask(Box::new(TaskRecord::new(e.task.clone()))));
+        if let (Some(e), Some(w)) = (self.tasks.get(key), &self.registry) {
+            let _ = w.submit_task(&e.task);
         }
     }
 

@@ -194,12 +194,18 @@ pub(super) fn encode_task(task: &corral_api::v1::Task) -> Result<Op, RegistryErr
     if task.statuses.len() > 1 {
         let mut ops = Vec::with_capacity(1);
         Mutation::PutTask(Box::new(TaskRecord::new(task.clone()))).encode_into(&mut ops)?;
-        return ops.pop().ok_or_else(|| invalid("PutTask", "nothing encoded".into()));
+        return ops
+            .pop()
+            .ok_or_else(|| invalid("PutTask", "nothing encoded".into()));
     }
     let kind = "PutTask";
     let framework = key(kind, "framework", Some(task.framework_id.as_str()))?;
     let id = key(kind, "task", Some(task.task_id.as_str()))?;
-    let value = encode("task", &format!("{framework}/{id}"), &TaskRecordRef { task })?;
+    let value = encode(
+        "task",
+        &format!("{framework}/{id}"),
+        &TaskRecordRef { task },
+    )?;
     Ok(Op::PutTask(framework, id, value))
 }
 

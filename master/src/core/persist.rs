@@ -11,9 +11,7 @@
 use super::{Agent, Framework, Link, Master, TaskEntry};
 use crate::allocator::{Allocator, Capabilities, FrameworkSpec, Used};
 use crate::convert;
-use crate::registry::{
-    AgentRecord, AgentState, FrameworkRecord, Mutation, Snapshot, TaskRecord, Ticket,
-};
+use crate::registry::{AgentRecord, AgentState, FrameworkRecord, Mutation, Snapshot, Ticket};
 use crate::reservation::AgentReservations;
 use corral_api::v1::FrameworkCapabilityType;
 use corral_api::{AgentId, FrameworkId, TaskId};
@@ -57,8 +55,9 @@ impl Master {
     }
 
     pub(crate) fn persist_task(&self, key: &(FrameworkId, TaskId)) {
-        if let Some(e) = self.tasks.get(key) {
-            self.submit(Mutation::PutTask(Box::new(TaskRecord::new(e.task.clone()))));
+        if let (Some(e), Some(w)) = (self.tasks.get(key), &self.registry) {
+            // Not waited for (see the module doc).
+            drop(w.submit_task(&e.task));
         }
     }
 

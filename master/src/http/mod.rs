@@ -7,8 +7,10 @@ mod agent;
 mod body;
 mod misc;
 mod scheduler;
+mod serve;
 
 pub use misc::MESOS_VERSION as MESOS_VERSION_STR;
+pub use serve::serve;
 
 use crate::core::{CallError, Command};
 use axum::Router;

@@ -180,6 +180,35 @@ impl Mutation {
 }
 
 /// Checks and encodes a whole batch.
+/// A [`TaskRecord`] that borrows its task: the same JSON, without copying
+/// the task first.
+#[derive(Serialize)]
+struct TaskRecordRef<'a> {
+    task: &'a corral_api::v1::Task,
+}
+
+/// The op of `PutTask(TaskRecord::new(task.clone()))`, encoded from
+/// `task` in place when it holds at most one status (the master's tasks
+/// do), so the hot path of a status update copies nothing but the JSON.
+pub(super) fn encode_task(task: &corral_api::v1::Task) -> Result<Op, RegistryError> {
+    if task.statuses.len() > 1 {
+        let mut ops = Vec::with_capacity(1);
+        Mutation::PutTask(Box::new(TaskRecord::new(task.clone()))).encode_into(&mut ops)?;
+        return ops
+            .pop()
+            .ok_or_else(|| invalid("PutTask", "nothing encoded".into()));
+    }
+    let kind = "PutTask";
+    let framework = key(kind, "framework", Some(task.framework_id.as_str()))?;
+    let id = key(kind, "task", Some(task.task_id.as_str()))?;
+    let value = encode(
+        "task",
+        &format!("{framework}/{id}"),
+        &TaskRecordRef { task },
+    )?;
+    Ok(Op::PutTask(framework, id, value))
+}
+
 pub(super) fn encode_batch(batch: &[Mutation]) -> Result<Vec<Op>, RegistryError> {
     let mut ops = Vec::with_capacity(batch.len());
     for mutation in batch {

@@ -19,6 +19,10 @@ struct State {
     /// The writer dropped its end without an outcome (its thread died).
     abandoned: bool,
     waker: Option<Waker>,
+    /// A thread sleeps in [`Ticket::wait`]: only then is the condvar
+    /// notified (a notify is a futex syscall even with nobody waiting, and
+    /// most tickets, the master's task changes, are never waited for).
+    sleeping: bool,
 }
 
 #[derive(Debug, Default)]
@@ -46,7 +50,7 @@ impl Completer {
     }
 
     fn finish(&self, outcome: Option<Outcome>) {
-        let waker = {
+        let (waker, sleeping) = {
             let mut state = self.slot.lock();
             if state.outcome.is_some() || state.abandoned {
                 return;
@@ -55,9 +59,11 @@ impl Completer {
                 Some(outcome) => state.outcome = Some(outcome),
                 None => state.abandoned = true,
             }
-            state.waker.take()
+            (state.waker.take(), state.sleeping)
         };
-        self.slot.ready.notify_all();
+        if sleeping {
+            self.slot.ready.notify_all();
+        }
         if let Some(waker) = waker {
             waker.wake();
         }
@@ -116,6 +122,7 @@ impl Ticket {
                     if let Some(result) = take(&mut state) {
                         return result;
                     }
+                    state.sleeping = true;
                     state = slot
                         .ready
                         .wait(state)

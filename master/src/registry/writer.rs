@@ -96,6 +96,15 @@ impl RegistryWriter {
         self.enqueue(ops, mutations.len() as u64)
     }
 
+    /// Queues `PutTask` of `task` (its latest status only) without copying
+    /// it: the same as `submit(TaskRecord::new(task.clone()).into())`.
+    pub fn submit_task(&self, task: &corral_api::v1::Task) -> Ticket {
+        match super::mutation::encode_task(task) {
+            Ok(op) => self.enqueue(vec![op], 1),
+            Err(e) => Ticket::failed(e),
+        }
+    }
+
     /// A ticket that resolves once everything submitted before it is
     /// committed.
     pub fn flush(&self) -> Ticket {

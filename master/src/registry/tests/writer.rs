@@ -144,3 +144,30 @@ fn tickets_report_failed_commits_and_a_vanished_writer() {
         "{err}"
     );
 }
+
+#[test]
+fn submit_task_stores_what_put_task_stores() {
+    let dir = TempDir::new("submit-task");
+    let writer = RegistryWriter::spawn(Registry::open(dir.path()).unwrap()).unwrap();
+    // One status (as the master keeps them): encoded in place.
+    let one = task("fw-1", "one", "agent-1");
+    // Several: trimmed to the latest, as TaskRecord::new does.
+    let mut many = task("fw-1", "many", "agent-1").task;
+    many.statuses.insert(0, many.statuses[0].clone());
+    many.statuses[0].state = corral_api::v1::TaskState::Staging;
+    block_on(writer.submit_task(&one.task)).unwrap();
+    block_on(writer.submit_task(&many)).unwrap();
+    let mut empty = one.task.clone();
+    empty.task_id = TaskId::new("");
+    let refused = block_on(writer.submit_task(&empty)).unwrap_err();
+    assert!(
+        matches!(refused, RegistryError::Invalid { .. }),
+        "{refused}"
+    );
+    let snapshot = writer.shutdown().unwrap().load().unwrap();
+    assert_eq!(
+        snapshot.tasks,
+        [super::super::TaskRecord::new(many), one],
+        "key order: many < one"
+    );
+}

@@ -76,8 +76,11 @@ impl MemoryWatcher {
             };
             let now = parse::memory_events(&text)
                 .map_err(|e| stats::parse_error(&self.cgroup, "memory.events", e))?;
-            if now != self.last {
-                let new = now.since(&self.last);
+            // The kernel's counts only grow: a read where nothing grew is
+            // no change, even if it differs (a file rewritten under the
+            // reader reads empty for a moment).
+            let new = now.since(&self.last);
+            if new.any() {
                 self.last = now;
                 return Ok(MemoryNotice::Changed { now, new });
             }

@@ -12,6 +12,7 @@ pub mod core;
 pub mod executor;
 pub mod fingerprint;
 pub mod http;
+pub mod images;
 pub mod isolators;
 pub mod link;
 pub mod paths;

@@ -8,6 +8,7 @@
 //! the task's command, which the executor then execs, uses only the
 //! image's. A static binary needs none of this.
 
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 /// Where the host's loader and libraries appear in image containers.
@@ -21,6 +22,9 @@ pub struct HostLoader {
     /// The libraries it loads, resolved on the host.
     pub libraries: Vec<PathBuf>,
 }
+
+/// How much of the binary is read for its program headers.
+const HEADERS: u64 = 64 << 10;
 
 /// Why the executor's libraries could not be found.
 #[derive(Debug, thiserror::Error)]
@@ -103,10 +107,15 @@ pub fn parse_list(text: &str) -> Result<Vec<PathBuf>, String> {
 impl HostLoader {
     /// What `executor` needs (`None` for a static binary).
     pub fn probe(executor: &Path) -> Result<Option<HostLoader>, LoaderError> {
-        let bytes = std::fs::read(executor).map_err(|source| LoaderError::Read {
-            path: executor.into(),
-            source,
-        })?;
+        // The headers and the interpreter's path sit at the file's start;
+        // the binary itself can be hundreds of MiB (debug builds).
+        let mut bytes = Vec::new();
+        std::fs::File::open(executor)
+            .and_then(|f| std::io::Read::take(f, HEADERS).read_to_end(&mut bytes))
+            .map_err(|source| LoaderError::Read {
+                path: executor.into(),
+                source,
+            })?;
         let Some(interp) = interpreter(&bytes).map_err(|()| LoaderError::NotElf {
             path: executor.into(),
         })?

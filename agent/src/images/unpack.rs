@@ -44,13 +44,13 @@ pub fn apply(root: &Path, layer: &Layer) -> Result<(), Problem> {
     let file = File::open(&layer.path).map_err(Problem::io("opening layer", &layer.path))?;
     let mut blob = Hashing::new(io::BufReader::new(file));
     let root = Root::open(root).map_err(Problem::io("opening", root))?;
-    let tar_hash = match layer.compression {
-        Compression::None => entries(&root, layer, Hashing::new(&mut blob))?,
+    let applied = match layer.compression {
+        Compression::None => entries(&root, layer, Hashing::new(&mut blob)),
         Compression::Gzip => entries(
             &root,
             layer,
             Hashing::new(flate2::read::MultiGzDecoder::new(&mut blob)),
-        )?,
+        ),
     };
     let (hex, size) = blob
         .finish()
@@ -59,7 +59,10 @@ pub fn apply(root: &Path, layer: &Layer) -> Result<(), Problem> {
         blob: layer.path.display().to_string(),
         message,
     };
+    // A blob that is not what its digest says is reported as such, even
+    // when it broke the tar stream first.
     digest::check(&layer.digest, layer.size, &hex, size).map_err(mismatch)?;
+    let tar_hash = applied?;
     if let Some(diff) = &layer.diff_id
         && diff.hex() != tar_hash
     {

@@ -179,4 +179,12 @@ fn a_layer_that_does_not_match_its_digest_is_refused() {
     l.diff_id = Some(Digest::parse(&format!("sha256:{}", "1".repeat(64))).unwrap());
     let e = apply(&root, &l).unwrap_err().to_string();
     assert!(e.contains("diff_id"), "{e}");
+    // Bytes flipped in the gzip stream: the digest is what is reported.
+    let l = layer(&s.0, 3, &tar_of(&[E(b"f", T::Regular, b"", b"x")]), true);
+    let mut bytes = std::fs::read(&l.path).unwrap();
+    let n = bytes.len();
+    bytes[n / 2] ^= 0xff;
+    std::fs::write(&l.path, bytes).unwrap();
+    let e = apply(&root, &l).unwrap_err().to_string();
+    assert!(e.contains("does not match its digest"), "{e}");
 }

@@ -77,6 +77,9 @@ pub struct AgentArgs {
     /// How often sandboxes are measured against their disk quota.
     #[arg(long = "container-disk-watch-interval", alias = "container_disk_watch_interval", default_value = "15secs", value_parser = duration)]
     disk_watch: Duration,
+    /// How often the containers' usage is sent to the master (0secs: never).
+    #[arg(long = "usage-report-interval", default_value = "10secs", value_parser = duration)]
+    usage_report: Duration,
     /// The command executor binary (default: this one).
     #[arg(long)]
     executor: Option<PathBuf>,
@@ -132,6 +135,7 @@ impl AgentArgs {
         c.docker_registry = self.docker_registry;
         c.docker_store_dir = self.docker_store_dir;
         c.provisioner_backend = self.image_provisioner_backend;
+        c.usage_report = self.usage_report;
         if let Some(e) = self.executor {
             c.executor = e;
         }

@@ -6,8 +6,10 @@
 mod agent;
 mod client;
 mod dev;
+mod install;
 mod master;
 mod oci;
+mod ops;
 mod run;
 
 use clap::{Parser, Subcommand};
@@ -32,6 +34,18 @@ enum Command {
     Run(run::RunArgs),
     /// The OCI runtime (runc-compatible command line).
     Oci(oci::OciArgs),
+    /// The agents the master knows, with their use.
+    Agents(ops::ListArgs),
+    /// The frameworks the master knows.
+    Frameworks(ops::ListArgs),
+    /// The tasks the master tracks.
+    Tasks(ops::ListArgs),
+    /// Kill a task (as its framework would).
+    Kill(ops::KillArgs),
+    /// Per-task CPU, memory, I/O and pressure, refreshed live.
+    Top(ops::TopArgs),
+    /// Write the systemd units of the master and the agent.
+    InstallUnits(install::InstallArgs),
 }
 
 fn main() {
@@ -56,6 +70,12 @@ fn main() {
             Command::Dev(args) => dev::main(args),
             Command::Run(args) => run::main(args),
             Command::Oci(args) => oci::main(args),
+            Command::Agents(args) => ops::list(ops::What::Agents, args),
+            Command::Frameworks(args) => ops::list(ops::What::Frameworks, args),
+            Command::Tasks(args) => ops::list(ops::What::Tasks, args),
+            Command::Kill(args) => ops::kill(args),
+            Command::Top(args) => ops::top(args),
+            Command::InstallUnits(args) => install::main(args),
         }
     };
     std::process::exit(code);

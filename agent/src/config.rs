@@ -66,6 +66,8 @@ pub struct Config {
     /// How image containers get their root (default: overlay where the
     /// work dir can hold an overlay's upper layer, else copy).
     pub provisioner_backend: Option<crate::containerizer::rootfs::Backend>,
+    /// How often the containers' usage is sent to the master (zero: never).
+    pub usage_report: Duration,
 }
 
 impl Config {
@@ -95,6 +97,7 @@ impl Config {
             docker_registry: None,
             docker_store_dir: None,
             provisioner_backend: None,
+            usage_report: Duration::from_secs(10),
         }
     }
 }

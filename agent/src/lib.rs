@@ -16,6 +16,7 @@ pub mod images;
 pub mod isolators;
 pub mod link;
 pub mod paths;
+pub mod service;
 pub mod start;
 pub mod status;
 

@@ -64,7 +64,37 @@ fn io(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> AgentEr
 
 /// Moves this process into `ROOT/agent`, so tasks' cgroups (and their
 /// OOMs) never include it.
+/// Whether the agent moves into `ROOT/agent`: always, except when systemd
+/// started it as a service (`under_systemd`) in a cgroup of its own
+/// (`current`, relative to the mount) that is neither inside `root` nor
+/// above it — a cgroup systemd made for it alone, away from the tasks.
+/// (Moving out of it would leave the unit's cgroup empty; and a delegated
+/// unit whose cgroup has children with controllers cannot be restarted by
+/// systemd 252: the new process cannot join an inner cgroup.) Pure.
+pub fn moves_into_root(current: &Path, root: &Path, under_systemd: bool) -> bool {
+    let current = current.strip_prefix("/").unwrap_or(current);
+    let root = root.strip_prefix("/").unwrap_or(root);
+    let separate =
+        !current.as_os_str().is_empty() && !current.starts_with(root) && !root.starts_with(current);
+    !(under_systemd && separate)
+}
+
+/// This process's cgroup v2 path (relative to the mount) from
+/// /proc/self/cgroup.
+fn current_cgroup() -> Option<std::path::PathBuf> {
+    let text = std::fs::read_to_string("/proc/self/cgroup").ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("0::"))
+        .map(|p| std::path::PathBuf::from(p.trim()))
+}
+
 fn take_cgroup(cfg: &Config) -> Result<(), AgentError> {
+    let under_systemd = std::env::var_os("INVOCATION_ID").is_some();
+    if let Some(current) = current_cgroup()
+        && !moves_into_root(&current, &cfg.cgroup_root, under_systemd)
+    {
+        return Ok(());
+    }
     let own = cfg.cgroup_mount.join(&cfg.cgroup_root).join("agent");
     std::fs::create_dir_all(&own).map_err(io("creating the agent's cgroup", &own))?;
     let procs = own.join("cgroup.procs");
@@ -258,13 +288,18 @@ async fn serve(
         tx.clone(),
         calls_tx,
     )
-    .with_disk_watch(cfg.disk_watch);
+    .with_disk_watch(cfg.disk_watch)
+    .with_service(crate::service::Service::new(notifier()));
     let inits = agent.recover()?;
     agent.watch_all(inits);
-    let router = crate::http::router(crate::http::Shared {
+    let shared = crate::http::Shared {
         tx: tx.clone(),
         containerizer,
-    });
+    };
+    if !cfg.usage_report.is_zero() {
+        tokio::spawn(crate::http::report_usage(shared.clone(), cfg.usage_report));
+    }
+    let router = crate::http::router(shared);
     tokio::spawn(async move {
         let _ = axum::serve(listener, router).await;
     });
@@ -283,9 +318,20 @@ async fn serve(
     drop(tx);
     tokio::select! {
         () = agent.run(rx) => {}
-        () = shutdown_signal() => {}
+        () = shutdown_signal() => {
+            crate::service::stopping(&notifier(), "stopping; tasks keep running");
+        }
     }
     Ok(())
+}
+
+/// systemd's notification socket (none outside systemd, or when
+/// `$NOTIFY_SOCKET` is unusable, said so).
+fn notifier() -> corral_systemd::Notifier {
+    corral_systemd::Notifier::from_env().unwrap_or_else(|e| {
+        eprintln!("corral agent: {e}; not notifying systemd");
+        corral_systemd::Notifier::none()
+    })
 }
 
 async fn shutdown_signal() {
@@ -306,4 +352,32 @@ fn machine_hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_string())
         .unwrap_or_else(|_| "localhost".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::moves_into_root;
+    use std::path::Path;
+
+    #[test]
+    fn a_systemd_service_keeps_its_own_cgroup_unless_it_holds_the_tasks() {
+        let unit = Path::new("/system.slice/corral-agent.service");
+        assert!(!moves_into_root(unit, Path::new("corral"), true));
+        // Not under systemd: the agent's cgroup is whatever started it.
+        assert!(moves_into_root(unit, Path::new("corral"), false));
+        // The tasks inside the unit, or the unit inside the tasks' root.
+        assert!(moves_into_root(
+            unit,
+            Path::new("system.slice/corral-agent.service"),
+            true
+        ));
+        assert!(moves_into_root(unit, Path::new("system.slice"), true));
+        assert!(moves_into_root(
+            Path::new("/corral/x"),
+            Path::new("corral"),
+            true
+        ));
+        // The root cgroup is never the agent's own.
+        assert!(moves_into_root(Path::new("/"), Path::new("corral"), true));
+    }
 }

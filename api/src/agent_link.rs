@@ -24,8 +24,8 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{AgentId, ExecutorId, FrameworkId, TaskId};
 use crate::json::Bytes;
 use crate::v1::{
-    AgentInfo, ExecutorInfo, FrameworkInfo, KillPolicy, Resource, Task, TaskGroupInfo, TaskInfo,
-    TaskStatus,
+    AgentInfo, ExecutorInfo, FrameworkInfo, KillPolicy, Resource, ResourceStatistics, Task,
+    TaskGroupInfo, TaskInfo, TaskStatus,
 };
 
 /// Where the master serves the agent link.
@@ -42,6 +42,22 @@ pub struct TaskRef {
     pub framework_id: FrameworkId,
     /// Its id.
     pub task_id: TaskId,
+}
+
+/// One container's usage, as the agent reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContainerUsage {
+    /// The framework it runs for.
+    pub framework_id: FrameworkId,
+    /// Its executor (a command task's executor id is the task's).
+    pub executor_id: ExecutorId,
+    /// The agent's id for the container.
+    pub container_id: String,
+    /// The tasks it runs.
+    #[serde(default)]
+    pub task_ids: Vec<TaskId>,
+    /// Its usage.
+    pub statistics: ResourceStatistics,
 }
 
 /// What an agent sends the master.
@@ -73,6 +89,12 @@ pub enum AgentCall {
     Resources {
         /// The new total.
         total: Vec<Resource>,
+    },
+    /// Every live container's usage, sent periodically; each report
+    /// replaces the last.
+    Usage {
+        /// The containers.
+        containers: Vec<ContainerUsage>,
     },
 }
 

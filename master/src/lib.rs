@@ -12,6 +12,7 @@ pub mod convert;
 pub mod core;
 pub mod http;
 pub mod reservation;
+pub mod service;
 pub mod view;
 
 pub use config::Config;
@@ -85,16 +86,25 @@ async fn serve(config: Config) -> Result<(), MasterError> {
             recovered.0, recovered.1, recovered.2
         );
     }
-    let app = http::router(http::Shared { master: tx }, max_body);
+    let app = http::router(http::Shared { master: tx.clone() }, max_body);
     println!("corral master listening on http://{local}");
     use std::io::Write as _;
     let _ = std::io::stdout().flush();
+    service::ready(
+        service::notifier(),
+        &format!(
+            "serving on {local}; recovered {} agents, {} frameworks, {} tasks",
+            recovered.0, recovered.1, recovered.2
+        ),
+        tx,
+    );
     // Subscriptions are endless streams: graceful shutdown alone would wait
     // for them forever. Requests in flight get a moment, then the master
     // exits; every subscription was committed before it was answered.
     let (stopping_tx, stopping) = tokio::sync::oneshot::channel::<()>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         shutdown().await;
+        service::stopping(&service::notifier());
         let _ = stopping_tx.send(());
     });
     tokio::select! {

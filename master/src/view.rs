@@ -2,6 +2,7 @@
 //! and `/metrics`, then rendered off the loop.
 
 use crate::core::{Counters, Link, Master};
+use corral_api::agent_link::ContainerUsage;
 use corral_api::v1::{AgentInfo, FrameworkInfo, Resource, Task};
 use std::time::Duration;
 
@@ -20,6 +21,8 @@ pub struct AgentView {
     pub total: Vec<Resource>,
     /// Its dynamic reservations.
     pub reserved: Vec<Resource>,
+    /// Its containers' usage as last reported.
+    pub usage: Vec<ContainerUsage>,
 }
 
 /// One framework as the operator API shows it.
@@ -67,6 +70,7 @@ impl View {
                     registered_at: a.registered_at,
                     total: agent_total(a),
                     reserved: a.reservations.to_wire(),
+                    usage: a.usage.clone(),
                 })
                 .collect(),
             frameworks: m

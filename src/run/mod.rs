@@ -27,6 +27,9 @@ use tokio::time::Instant;
 /// (no master, refused, the stream broke), as `docker run` does.
 pub const RUN_FAILED: i32 = 125;
 
+/// How long the agent may be unreadable before the output is given up on.
+const OUTPUT_GIVE_UP: Duration = Duration::from_secs(60);
+
 /// Flags of `corral run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -109,6 +112,8 @@ struct Run {
     told_waiting: bool,
     tail: Option<Tail>,
     tail_failed: bool,
+    /// Since when reading the output fails (the agent restarting, say).
+    tail_failing_since: Option<std::time::Instant>,
     /// The signal that asked for a kill.
     interrupted: Option<i32>,
 }
@@ -157,6 +162,7 @@ async fn run(args: RunArgs) -> Result<i32> {
         told_waiting: false,
         tail: None,
         tail_failed: false,
+        tail_failing_since: None,
         interrupted: None,
     };
     let silence = r.sub.heartbeat() * 3 + Duration::from_secs(5);
@@ -285,8 +291,11 @@ impl Run {
         }
         let terminal = status.state.is_terminal();
         if terminal {
-            // The whole output before the last line.
-            self.poll_output().await;
+            // The whole output before the last line, waiting out an agent
+            // that is restarting.
+            while !self.poll_output().await && self.tail.is_some() {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
         }
         let line = plan::describe(&status);
         eprintln!("corral run: task {} {line}", status.task_id);
@@ -337,18 +346,38 @@ impl Run {
         }
     }
 
-    async fn poll_output(&mut self) {
+    /// Copies what the task wrote since the last poll; false when the
+    /// agent could not be read. An agent that stays unreadable for
+    /// [`OUTPUT_GIVE_UP`] is given up on (said so); until then every poll
+    /// retries from where the copy stopped, so an agent restart loses
+    /// nothing.
+    async fn poll_output(&mut self) -> bool {
         let Some(tail) = self.tail.as_mut() else {
-            return;
+            return true;
         };
-        if let Err(e) = tail.poll().await {
-            let e = e.context(format!(
-                "reading the task's output from the agent at {}",
-                tail.agent()
-            ));
-            self.tail = None;
-            self.output_failed(&e);
+        let Err(e) = tail.poll().await else {
+            if self.tail_failing_since.take().is_some() {
+                eprintln!("corral run: reading the task's output again");
+            }
+            return true;
+        };
+        let e = e.context(format!(
+            "reading the task's output from the agent at {}",
+            tail.agent()
+        ));
+        let now = std::time::Instant::now();
+        match self.tail_failing_since {
+            None => {
+                eprintln!("corral run: {e:#}; retrying");
+                self.tail_failing_since = Some(now);
+            }
+            Some(since) if now.duration_since(since) > OUTPUT_GIVE_UP => {
+                self.tail = None;
+                self.output_failed(&e);
+            }
+            Some(_) => {}
         }
+        false
     }
 
     fn output_failed(&mut self, e: &anyhow::Error) {

@@ -1,2 +1,12 @@
-//! systemd integration: sd_notify, transient scopes and slices over D-Bus, and
-//! the unit files that ship with corral.
+//! systemd integration: sd_notify (`notify`) and the unit files that ship
+//! with corral (`units/`, embedded as [`MASTER_UNIT`] and [`AGENT_UNIT`]).
+//! The transient scopes of the systemd cgroup driver come later.
+
+pub mod notify;
+
+pub use notify::{Notifier, NotifyError};
+
+/// `corral-master.service`.
+pub const MASTER_UNIT: &str = include_str!("../units/corral-master.service");
+/// `corral-agent.service`.
+pub const AGENT_UNIT: &str = include_str!("../units/corral-agent.service");

@@ -1,6 +1,7 @@
-//! A real `corral agent` process for VM tests: a fresh work dir, a cgroup
-//! subtree of its own (`/sys/fs/cgroup/corral-test-agentN-PID`, given as
-//! `--cgroup-root`), connected to a master. On drop the agent is killed,
+//! A real `corral agent` process for VM tests: a fresh work dir under
+//! [`WORK_PARENT`], a cgroup subtree of its own
+//! (`/sys/fs/cgroup/corral-test-agentN-PID`, given as `--cgroup-root`),
+//! connected to a master. On drop the agent is killed,
 //! then every task it left is killed and its cgroups removed (whatever the
 //! agent did), and the work dir deleted.
 
@@ -10,6 +11,11 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 static AGENTS: AtomicU64 = AtomicU64::new(0);
+
+/// Where agents' folders are made: not under /tmp, which every task gets
+/// a fresh one of, so that a task looking for the agent's work dir at its
+/// host path finds the (masked) folder, not an absent one.
+pub const WORK_PARENT: &str = "/var/tmp";
 
 /// A running agent.
 #[derive(Debug)]
@@ -33,7 +39,12 @@ impl AgentProcess {
             .to_string();
         let mut args = vec!["--master", master, "--cgroup-root", &root];
         args.extend_from_slice(extra);
-        let process = MasterProcess::start_daemon("agent", &crate::oci::corral_bin(), &args);
+        let process = MasterProcess::start_daemon_in(
+            Path::new(WORK_PARENT),
+            "agent",
+            &crate::oci::corral_bin(),
+            &args,
+        );
         AgentProcess { process, cgroup }
     }
 

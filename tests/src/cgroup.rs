@@ -120,23 +120,27 @@ impl DriverRoot {
     }
 }
 
+/// Removes the cgroup `dir` and everything below it, deepest first,
+/// retrying each rmdir for up to 5 s while its processes exit (kill them
+/// first: `cgroup.kill`).
+pub fn remove_tree(dir: &Path) {
+    for e in fs::read_dir(dir).into_iter().flatten().flatten() {
+        if e.path().is_dir() {
+            remove_tree(&e.path());
+        }
+    }
+    for _ in 0..500 {
+        if fs::remove_dir(dir).is_ok() || !dir.exists() {
+            return;
+        }
+        sleep(Duration::from_millis(10));
+    }
+}
+
 impl Drop for DriverRoot {
     fn drop(&mut self) {
         let _ = fs::write(self.path.join("cgroup.kill"), "1");
-        fn remove(dir: &Path) {
-            for e in fs::read_dir(dir).into_iter().flatten().flatten() {
-                if e.path().is_dir() {
-                    remove(&e.path());
-                }
-            }
-            for _ in 0..500 {
-                if fs::remove_dir(dir).is_ok() || !dir.exists() {
-                    return;
-                }
-                sleep(Duration::from_millis(10));
-            }
-        }
-        remove(&self.path);
+        remove_tree(&self.path);
         if self.path.exists() {
             eprintln!("warning: could not remove {}", self.path.display());
         }

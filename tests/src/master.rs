@@ -52,8 +52,19 @@ impl MasterProcess {
     /// `corral KIND --ip 127.0.0.1 --port 0 --work-dir <fresh> <extra_args>`,
     /// waiting for `corral KIND listening on http://...`.
     pub fn start_daemon(kind: &'static str, bin: &Path, extra_args: &[&str]) -> MasterProcess {
+        MasterProcess::start_daemon_in(&std::env::temp_dir(), kind, bin, extra_args)
+    }
+
+    /// [`MasterProcess::start_daemon`] with its folder (work dir and log)
+    /// made under `parent` instead of the temp dir.
+    pub fn start_daemon_in(
+        parent: &Path,
+        kind: &'static str,
+        bin: &Path,
+        extra_args: &[&str],
+    ) -> MasterProcess {
         let n = STARTS.fetch_add(1, Ordering::Relaxed);
-        let root = std::env::temp_dir().join(format!("corral-{kind}-{}-{n}", std::process::id()));
+        let root = parent.join(format!("corral-{kind}-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
         std::fs::create_dir_all(root.join("work")).unwrap();
         let mut master = MasterProcess {

@@ -283,7 +283,13 @@ impl SimAgent {
 
     /// Tells the master the agent's total resources changed.
     pub fn set_total(&self, total: Vec<Resource>) {
-        link::send_now(&self.shared, &self.url, &AgentCall::Resources { total });
+        self.send_call(&AgentCall::Resources { total });
+    }
+
+    /// Sends `call` on the agent's link now (errors are recorded, see
+    /// [`SimAgent::errors`]).
+    pub fn send_call(&self, call: &AgentCall) {
+        link::send_now(&self.shared, &self.url, call);
     }
 }
 

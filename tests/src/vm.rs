@@ -58,3 +58,19 @@ impl Disk {
             .to_string()
     }
 }
+
+/// Panics unless this process runs as root inside the test VM booted with
+/// systemd as PID 1 (`tests/vm/run --systemd`, as `tests/run` does for the
+/// `vm_systemd*` test targets).
+pub fn require_systemd() {
+    let hint = "this test needs the VM booted with systemd as PID 1: run it with `tests/run` \
+                (or `tests/vm/run --systemd -- cargo nextest run -E 'binary(/^vm_systemd/)'`)";
+    assert!(
+        std::env::var_os("CORRAL_VM_SYSTEMD").is_some(),
+        "CORRAL_VM_SYSTEMD is not set: {hint}"
+    );
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    assert_eq!(unsafe { libc::geteuid() }, 0, "not running as root: {hint}");
+    let init = fs::read_to_string("/proc/1/comm").unwrap_or_default();
+    assert_eq!(init.trim(), "systemd", "PID 1 is {init:?}: {hint}");
+}

@@ -37,7 +37,7 @@ struct Cluster {
     /// Offers that came while waiting for something else.
     offers: Vec<Offer>,
     agent: AgentProcess,
-    _master: MasterProcess,
+    master: MasterProcess,
 }
 
 fn cluster(agent_args: &[&str]) -> Cluster {
@@ -52,7 +52,7 @@ fn cluster(agent_args: &[&str]) -> Cluster {
         sched,
         offers: Vec::new(),
         agent,
-        _master: master,
+        master,
     }
 }
 
@@ -209,6 +209,7 @@ fn a_task_sees_only_its_own_processes_its_sandbox_writable_and_not_the_agents_fi
         "echo procs=$(cat /proc/[0-9]*/comm | tr '\\n' ' '); \
          touch /etc/corral-escape 2>/dev/null && echo etc=writable || echo etc=readonly; \
          touch /mnt/mesos/sandbox/mine && echo sandbox=writable; \
+         test -d {work} && echo workdir=present; \
          ls -A {work} 2>/dev/null | wc -l | sed 's/^/workdir_entries=/'; \
          echo pwd=$(pwd)",
         work = work.display()
@@ -225,6 +226,12 @@ fn a_task_sees_only_its_own_processes_its_sandbox_writable_and_not_the_agents_fi
     assert!(out.contains("etc=readonly"), "{out}");
     assert!(!std::path::Path::new("/etc/corral-escape").exists());
     assert!(out.contains("sandbox=writable"), "{out}");
+    // The work dir is outside /tmp (which tasks get afresh), so the task
+    // finds the folder at its host path, and finds it empty: masked. On
+    // the host it is not empty (the looker's own sandbox is in it).
+    assert!(work.starts_with(corral_tests::agent::WORK_PARENT));
+    assert!(std::fs::read_dir(&work).unwrap().count() > 0);
+    assert!(out.contains("workdir=present"), "{out}");
     assert!(out.contains("workdir_entries=0"), "{out}");
     assert!(out.contains("pwd=/mnt/mesos/sandbox"), "{out}");
     assert!(c.agent.sandbox(&container_id(last)).join("mine").exists());
@@ -363,7 +370,7 @@ fn a_task_that_ends_while_the_agent_is_down_gets_its_true_status() {
 
 #[test]
 fn the_agent_reports_usage_of_running_containers() {
-    let mut c = cluster(&[]);
+    let mut c = cluster(&["--usage-report-interval", "1secs"]);
     c.launch("idle", "sleep 600", 0.5, 64.0);
     let running = c.update("idle", TaskState::Running);
     let mut http = Client::new(&c.agent.url());
@@ -413,6 +420,43 @@ fn the_agent_reports_usage_of_running_containers() {
     let (status, body) = post("{oops");
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("failed to parse"), "{body}");
+
+    // The same usage reaches the master, which serves it cluster-wide.
+    let deadline = std::time::Instant::now() + T;
+    let (body, master_view) = loop {
+        let r = Client::new(&c.master.url())
+            .post(
+                "/api/v1",
+                &[("Content-Type", "application/json")],
+                br#"{"type":"GET_CONTAINERS"}"#,
+            )
+            .unwrap();
+        assert_eq!(r.status, 200, "{}", r.text());
+        let body = r.text();
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let first = v["get_containers"]["containers"][0].clone();
+        if first["resource_statistics"]["processes"].as_u64() >= Some(2)
+            || std::time::Instant::now() > deadline
+        {
+            break (body, first);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(
+        master_view["container_id"]["value"],
+        container_id(&running).as_str(),
+        "{body}"
+    );
+    assert_eq!(master_view["task_ids"][0]["value"], "idle", "{body}");
+    assert_eq!(
+        master_view["agent_id"]["value"],
+        running.agent_id.as_ref().unwrap().as_str(),
+        "{body}"
+    );
+    let s = &master_view["resource_statistics"];
+    assert_eq!(s["mem_limit_bytes"], 64 << 20, "{body}");
+    assert!(s["processes"].as_u64().unwrap() >= 2, "{body}");
+    assert!(s["cpus_user_time_secs"].is_number(), "{body}");
 }
 
 #[test]

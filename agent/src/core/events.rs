@@ -20,6 +20,7 @@ impl Agent {
             LinkInput::Down(why) => {
                 if self.stream_id.take().is_some() {
                     eprintln!("corral agent: lost the link to the master: {why}; reconnecting");
+                    self.service.link_down(&why);
                 }
             }
         }
@@ -70,6 +71,10 @@ impl Agent {
                         eprintln!("corral agent: checkpointing the agent id: {e}");
                     }
                     self.info.id = Some(agent_id);
+                }
+                let live = self.containers.len();
+                if let Some(id) = &self.info.id {
+                    self.service.subscribed(id.as_str(), live);
                 }
                 self.updates.resend_now();
             }

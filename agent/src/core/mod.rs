@@ -15,7 +15,7 @@ use crate::containerizer::{Containerizer, Started, TaskRecord, Verdict};
 use crate::link::{Caller, LinkInput};
 use crate::paths::ContainerId;
 use crate::status::UpdateManager;
-use corral_api::agent_link::AgentCall;
+use corral_api::agent_link::{AgentCall, ContainerUsage};
 use corral_api::v1::AgentInfo;
 use corral_api::{AgentId, Bytes, FrameworkId, TaskId};
 use std::collections::{BTreeMap, HashMap};
@@ -54,6 +54,8 @@ pub enum Input {
         message: String,
     },
     Query(Query),
+    /// The containers' usage, for the master.
+    Usage(Vec<ContainerUsage>),
 }
 
 /// Where a container is in its life.
@@ -99,6 +101,8 @@ pub struct Agent {
     /// mounts), so more than the CPUs only slows every one and starves
     /// the loop.
     pub(crate) launches: Arc<tokio::sync::Semaphore>,
+    /// What systemd is told (a no-op outside it).
+    pub(crate) service: crate::service::Service,
 }
 
 /// A call to send to the master, and the update it carries if any.
@@ -138,7 +142,14 @@ impl Agent {
             launches: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
             )),
+            service: crate::service::Service::new(corral_systemd::Notifier::none()),
         }
+    }
+
+    /// Reports to systemd through `service`.
+    pub fn with_service(mut self, service: crate::service::Service) -> Agent {
+        self.service = service;
+        self
     }
 
     /// Sets how often sandboxes are measured against their disk quota.
@@ -184,11 +195,13 @@ impl Agent {
             }
             Input::DiskUsage { id, used, limit } => self.on_disk_usage(&id, used, limit),
             Input::Query(q) => self.on_query(q),
+            Input::Usage(containers) => self.send(AgentCall::Usage { containers }, None),
         }
         self.flush(Instant::now());
     }
 
     fn on_tick(&mut self, now: Instant) {
+        self.service.tick(now);
         self.escalate_kills(now);
         self.check_disks(now);
         self.flush(now);

@@ -28,9 +28,10 @@ pub struct ContainerView {
     pub pid: Option<i32>,
     /// The latest state reported.
     pub state: Option<TaskState>,
-    /// cpus and mem asked for.
+    /// cpus, mem and disk asked for.
     pub cpus: f64,
     pub mem_mib: f64,
+    pub disk_mib: f64,
 }
 
 impl Agent {
@@ -56,6 +57,7 @@ impl Agent {
                         state: self.updates.latest(id).map(|s| s.state),
                         cpus: corral_api::v1::scalar_sum(&c.rec.task.resources, "cpus"),
                         mem_mib: corral_api::v1::scalar_sum(&c.rec.task.resources, "mem"),
+                        disk_mib: corral_api::v1::scalar_sum(&c.rec.task.resources, "disk"),
                     })
                     .collect();
                 let _ = reply.send(views);

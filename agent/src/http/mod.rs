@@ -4,7 +4,8 @@
 //! per executor with its `ResourceStatistics`) and the operator API at
 //! `POST /api/v1`: GET_HEALTH, GET_VERSION, GET_AGENT, GET_CONTAINERS;
 //! `GET /sandbox/{container_id}/{stdout|stderr}` (a task's output, see
-//! `sandbox.rs`).
+//! `sandbox.rs`). [`report_usage`] sends the same statistics to the
+//! master periodically.
 
 pub mod sandbox;
 mod usage;
@@ -16,6 +17,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use corral_api::agent_link::ContainerUsage;
+use corral_api::v1::ResourceStatistics;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
@@ -76,7 +79,7 @@ async fn state(State(shared): State<Shared>) -> Response {
 }
 
 /// Each live container with its statistics (read off the async threads).
-async fn containers(shared: &Shared) -> Option<Vec<(ContainerView, Value)>> {
+async fn containers(shared: &Shared) -> Option<Vec<(ContainerView, ResourceStatistics)>> {
     let views = ask(shared, Query::Containers).await?;
     let cz = shared.containerizer.clone();
     tokio::task::spawn_blocking(move || {
@@ -96,6 +99,36 @@ async fn containers(shared: &Shared) -> Option<Vec<(ContainerView, Value)>> {
     .ok()
 }
 
+fn stats_json(s: &ResourceStatistics) -> Value {
+    serde_json::to_value(s).unwrap_or(Value::Null)
+}
+
+/// Every `every`, the live containers' usage to the loop, which sends it
+/// to the master (one report replaces the last there). Ends with the loop.
+pub async fn report_usage(shared: Shared, every: std::time::Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let Some(list) = containers(&shared).await else {
+            return;
+        };
+        let report = list
+            .into_iter()
+            .map(|(v, statistics)| ContainerUsage {
+                framework_id: v.framework_id,
+                executor_id: corral_api::ExecutorId::new(v.task_id.as_str()),
+                container_id: v.container_id.as_str().to_string(),
+                task_ids: vec![v.task_id],
+                statistics,
+            })
+            .collect();
+        if shared.tx.send(Input::Usage(report)).await.is_err() {
+            return;
+        }
+    }
+}
+
 async fn statistics(State(shared): State<Shared>) -> Response {
     let Some(list) = containers(&shared).await else {
         return unavailable();
@@ -106,7 +139,7 @@ async fn statistics(State(shared): State<Shared>) -> Response {
             json!({
                 "executor_id": v.task_id.as_str(), "executor_name": v.name,
                 "framework_id": v.framework_id.as_str(), "source": v.task_id.as_str(),
-                "container_id": v.container_id.as_str(), "statistics": s,
+                "container_id": v.container_id.as_str(), "statistics": stats_json(&s),
             })
         })
         .collect();
@@ -141,7 +174,7 @@ async fn operator(State(shared): State<Shared>, body: axum::body::Bytes) -> Resp
                         "executor_name": v.name,
                         "container_id": {"value": v.container_id.as_str()},
                         "container_status": {"executor_pid": v.pid},
-                        "resource_statistics": s,
+                        "resource_statistics": stats_json(&s),
                     })
                 })
                 .collect();

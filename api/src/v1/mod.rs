@@ -14,6 +14,7 @@ pub mod linux;
 pub mod offer;
 pub mod operation;
 pub mod resource;
+pub mod statistics;
 pub mod status;
 pub mod task;
 pub mod value;
@@ -52,6 +53,7 @@ pub use resource::{
     AllocationInfo, DiskInfo, DiskRoot, DiskSource, DiskSourceType, Persistence, ReservationInfo,
     ReservationType, Resource, RevocableInfo, SharedInfo, scalar_sum,
 };
+pub use statistics::{Pressure, PressureStats, ResourceStatistics};
 pub use status::{
     CgroupInfo, ContainerStatus, NetCls, Reason, Source, TaskResourceLimitation, TaskStatus,
 };

@@ -61,6 +61,7 @@ impl Master {
                         offers: Default::default(),
                         registered_at: Master::wall_now(),
                         reservations: Default::default(),
+                        usage: Vec::new(),
                     },
                 );
                 id
@@ -294,6 +295,10 @@ impl Master {
                 }
                 Ok(())
             }
+            AgentCall::Usage { containers } => {
+                a.usage = containers;
+                Ok(())
+            }
         }
     }
 
@@ -345,6 +350,8 @@ impl Master {
             return;
         };
         a.link = Link::Unreachable;
+        // Stale from now on: it comes back with the agent's next report.
+        a.usage.clear();
         let id_owned = id.clone();
         if let Some(s) = a.stream.take() {
             s.send(&AgentEvent::Error {

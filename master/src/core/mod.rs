@@ -16,11 +16,13 @@ mod agents;
 mod calls;
 mod frameworks;
 mod offers;
+mod operator;
 mod persist;
 mod reserve;
 mod stream;
 mod tasks;
 
+pub use operator::OperatorAction;
 pub use stream::Stream;
 
 use crate::allocator::{AgentKey, FrameworkKey, HierarchicalAllocator, Options, Resources};
@@ -117,6 +119,13 @@ pub enum Command {
     StreamClosed(Closed),
     /// A snapshot for the operator API and metrics.
     Inspect(oneshot::Sender<crate::view::View>),
+    /// Answered at once: the loop is alive (systemd's watchdog).
+    Ping(oneshot::Sender<()>),
+    /// An operator's action.
+    Operator {
+        action: OperatorAction,
+        reply: Reply<()>,
+    },
 }
 
 /// A subscribed (or failed-over, disconnected) framework.
@@ -166,6 +175,8 @@ pub(crate) struct Agent {
     pub registered_at: f64,
     /// Its dynamic reservations (kept in its registry record).
     pub reservations: crate::reservation::AgentReservations,
+    /// Its containers' usage, as last reported (memory only).
+    pub usage: Vec<corral_api::agent_link::ContainerUsage>,
 }
 
 impl Agent {
@@ -355,6 +366,12 @@ impl Master {
             Command::StreamClosed(closed) => self.stream_closed(closed, now),
             Command::Inspect(reply) => {
                 let _ = reply.send(crate::view::View::of(self));
+            }
+            Command::Ping(reply) => {
+                let _ = reply.send(());
+            }
+            Command::Operator { action, reply } => {
+                let _ = reply.send(self.operator_action(action, now));
             }
         }
     }

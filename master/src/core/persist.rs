@@ -188,6 +188,7 @@ impl Master {
                 offers: Default::default(),
                 registered_at: r.registered_at,
                 reservations,
+                usage: Vec::new(),
             },
         );
     }

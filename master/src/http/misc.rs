@@ -4,7 +4,7 @@
 //! sub-object named after the lower-cased call type).
 
 use super::{Shared, check_content_type, error};
-use crate::core::{CallError, Command};
+use crate::core::{CallError, Command, OperatorAction};
 use crate::view::View;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -169,6 +169,11 @@ pub(super) async fn operator(
             .and_then(Value::as_str)
             .ok_or_else(|| CallError::bad_request("expecting 'type' to be present"))?
             .to_string();
+        if let Some(action) = action(&kind, &call)? {
+            act(&shared, action).await?;
+            // Mesos answers its void operator calls 200 with no body.
+            return Ok(Value::Null);
+        }
         let v = view(&shared).await?;
         let payload = answer(&kind, &v)?;
         let key = kind.to_lowercase();
@@ -176,9 +181,55 @@ pub(super) async fn operator(
     }
     .await;
     match result {
+        Ok(Value::Null) => StatusCode::OK.into_response(),
         Ok(v) => axum::Json(v).into_response(),
         Err(e) => error(e),
     }
+}
+
+/// The action an operator call asks for, if it is one (TEARDOWN,
+/// KILL_TASK); its payload's problems name the field.
+fn action(kind: &str, call: &Value) -> Result<Option<OperatorAction>, CallError> {
+    fn id<T: serde::de::DeserializeOwned>(
+        payload: &Value,
+        call: &str,
+        field: &str,
+    ) -> Result<Option<T>, CallError> {
+        match payload.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => corral_api::json::from_value(v.clone())
+                .map(Some)
+                .map_err(|e| CallError::bad_request(format!("{call}.{field}: {e}"))),
+        }
+    }
+    let key = kind.to_lowercase();
+    let payload = call.get(&key).cloned().unwrap_or(Value::Null);
+    let required =
+        |field: &str| CallError::bad_request(format!("{key}.{field}: expecting it to be present"));
+    Ok(match kind {
+        "KILL_TASK" => Some(OperatorAction::KillTask {
+            framework_id: id(&payload, &key, "framework_id")?,
+            task_id: id(&payload, &key, "task_id")?.ok_or_else(|| required("task_id"))?,
+        }),
+        "TEARDOWN" => Some(OperatorAction::Teardown {
+            framework_id: id(&payload, &key, "framework_id")?
+                .ok_or_else(|| required("framework_id"))?,
+        }),
+        _ => None,
+    })
+}
+
+async fn act(shared: &Shared, action: OperatorAction) -> Result<(), CallError> {
+    let (reply, rx) = tokio::sync::oneshot::channel();
+    let gone = || CallError {
+        status: 503,
+        message: "the master is shutting down".into(),
+    };
+    shared
+        .master
+        .send(Command::Operator { action, reply })
+        .map_err(|_| gone())?;
+    rx.await.map_err(|_| gone())?
 }
 
 fn wire<T: serde::Serialize>(v: &T) -> Value {
@@ -199,6 +250,7 @@ fn answer(kind: &str, v: &View) -> Result<Value, CallError> {
         "GET_FRAMEWORKS" => frameworks(v),
         "GET_TASKS" => tasks(v),
         "GET_ROLES" => roles(v),
+        "GET_CONTAINERS" => containers(v),
         "GET_METRICS" => json!({ "metrics": [
             { "name": "master/tasks_launched", "value": v.counters.tasks_launched as f64 },
             { "name": "master/outstanding_offers", "value": v.offers as f64 },
@@ -234,6 +286,28 @@ fn agents(v: &View) -> Value {
         })
         .collect();
     json!({ "agents": agents })
+}
+
+/// corral's: Mesos serves GET_CONTAINERS on agents only; the master
+/// answers it for the whole cluster from the agents' usage reports, in the
+/// agent's shape plus each container's `agent_id` and `task_ids`.
+fn containers(v: &View) -> Value {
+    let containers: Vec<Value> = v
+        .agents
+        .iter()
+        .flat_map(|a| a.usage.iter().map(move |c| (a, c)))
+        .map(|(a, c)| {
+            json!({
+                "agent_id": wire(&a.info.id),
+                "framework_id": wire(&c.framework_id),
+                "executor_id": wire(&c.executor_id),
+                "container_id": { "value": c.container_id },
+                "task_ids": wire(&c.task_ids),
+                "resource_statistics": wire(&c.statistics),
+            })
+        })
+        .collect();
+    json!({ "containers": containers })
 }
 
 fn frameworks(v: &View) -> Value {

@@ -310,6 +310,7 @@ fn send(shared: &Shared, client: &mut Client, call: &AgentCall) {
         AgentCall::Update { status, .. } => format!("UPDATE {} {}", status.task_id, status.state),
         AgentCall::Heartbeat => "HEARTBEAT".into(),
         AgentCall::Resources { .. } => "RESOURCES".into(),
+        AgentCall::Usage { .. } => "USAGE".into(),
         AgentCall::Subscribe { .. } => "SUBSCRIBE".into(),
     };
     match result {

@@ -47,15 +47,17 @@ struct Cluster {
     registry: Scratch,
 }
 
-/// A master, and an agent whose work dir is under `TMPDIR` and whose
-/// registry holds the busybox layout, with `backend`.
-fn cluster(backend: &str, scheduler: bool) -> Cluster {
+/// A master, and an agent (its folders under `parent`, default
+/// [`corral_tests::agent::WORK_PARENT`]) whose registry holds the busybox
+/// layout, with `backend`.
+fn cluster(backend: &str, scheduler: bool, parent: Option<&Path>) -> Cluster {
     corral_tests::vm::require();
     let registry = Scratch::new(&std::env::temp_dir(), "registry");
     image::busybox(&registry.0);
     let master = MasterProcess::start(&["--allocation-interval", "200ms"]);
     let reg = registry.0.display().to_string();
-    let agent = AgentProcess::start(
+    let agent = AgentProcess::start_in(
+        parent.unwrap_or(Path::new(corral_tests::agent::WORK_PARENT)),
         &master.host_port(),
         &[
             "--resources",
@@ -80,15 +82,11 @@ fn cluster(backend: &str, scheduler: bool) -> Cluster {
     }
 }
 
-/// Runs the agent's work dir on the VM's ext4 disk (an overlay's upper
-/// layer cannot be on the VM's overlayfs root, where /tmp is).
-fn work_on_disk() -> Scratch {
+/// A folder on the VM's ext4 disk: an overlay's upper layer cannot be on
+/// the VM's overlayfs root (where /tmp and /var/tmp are).
+fn on_disk() -> Scratch {
     let disk = std::env::var("CORRAL_VM_DISK").expect("the VM's scratch disk ($CORRAL_VM_DISK)");
-    let s = Scratch::new(Path::new(&disk), "tmp");
-    // SAFETY: set before this test starts any thread that reads the
-    // environment (nextest runs each test in its own process).
-    unsafe { std::env::set_var("TMPDIR", &s.0) };
-    s
+    Scratch::new(Path::new(&disk), "work")
 }
 
 fn container(name: &str) -> ContainerInfo {
@@ -266,8 +264,8 @@ fn assert_store_untouched(c: &Cluster, images: usize) {
 
 #[test]
 fn an_image_task_on_an_overlay_sees_the_image_and_leaves_nothing_mounted() {
-    let _disk = work_on_disk();
-    let mut c = cluster("overlay", true);
+    let disk = on_disk();
+    let mut c = cluster("overlay", true, Some(&disk.0));
     c.launch("sleeper", "busybox", "sleep 600", |_| {});
     let running = c.update("sleeper", TaskState::Running);
     let mounts = c.mounts_in_work_dir();
@@ -310,7 +308,7 @@ fn an_image_task_on_an_overlay_sees_the_image_and_leaves_nothing_mounted() {
 
 #[test]
 fn an_image_task_on_a_copy_gets_the_images_entrypoint_cmd_workdir_and_user() {
-    let mut c = cluster("copy", true);
+    let mut c = cluster("copy", true, None);
     // No value, not a shell command: the image's Entrypoint and Cmd.
     c.launch("entry", "busybox:entry", "", |t| {
         let cmd = t.command.as_mut().unwrap();
@@ -345,7 +343,7 @@ fn an_image_task_on_a_copy_gets_the_images_entrypoint_cmd_workdir_and_user() {
 
 #[test]
 fn unknown_or_corrupt_images_fail_the_task_naming_the_image_and_leave_nothing() {
-    let mut c = cluster("copy", true);
+    let mut c = cluster("copy", true, None);
     // A repository whose layer was changed after it was written.
     let mut broken = image::Layout::new(&c.registry.0.join("broken"));
     let descs = broken.image("latest", &image::busybox_layers(), serde_json::json!({}));
@@ -381,7 +379,7 @@ fn unknown_or_corrupt_images_fail_the_task_naming_the_image_and_leave_nothing() 
 
 #[test]
 fn corral_run_image_runs_the_command_in_the_image() {
-    let c = cluster("copy", false);
+    let c = cluster("copy", false, None);
     let out = std::process::Command::new(corral_tests::oci::corral_bin())
         .args([
             "run",

@@ -92,6 +92,20 @@ pub struct AgentArgs {
     /// The command executor binary (default: this one).
     #[arg(long)]
     executor: Option<PathBuf>,
+    /// A folder of OCI image layouts, DIR/<repository>/ each (tags by
+    /// their org.opencontainers.image.ref.name annotation).
+    #[arg(long = "docker-registry", alias = "docker_registry")]
+    docker_registry: Option<PathBuf>,
+    /// Where images are unpacked (default: WORK_DIR/store/docker).
+    #[arg(long = "docker-store-dir", alias = "docker_store_dir")]
+    docker_store_dir: Option<PathBuf>,
+    /// How containers with images get their root: overlay or copy
+    /// (default: overlay where the work dir allows it, else copy).
+    #[arg(
+        long = "image-provisioner-backend",
+        alias = "image_provisioner_backend"
+    )]
+    image_provisioner_backend: Option<corral_agent::containerizer::rootfs::Backend>,
 }
 
 fn major_minor(text: &str) -> Result<(u64, u64), String> {
@@ -127,6 +141,9 @@ impl AgentArgs {
         c.update_retry = self.update_retry;
         c.kill_grace = self.kill_grace;
         c.disk_watch = self.disk_watch;
+        c.docker_registry = self.docker_registry;
+        c.docker_store_dir = self.docker_store_dir;
+        c.provisioner_backend = self.image_provisioner_backend;
         c.usage_report = self.usage_report;
         c.executor_registration_timeout = self.executor_registration_timeout;
         c.executor_reregistration_timeout = self.executor_reregistration_timeout;

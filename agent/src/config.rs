@@ -58,6 +58,14 @@ pub struct Config {
     pub kill_grace: Duration,
     /// How often sandboxes are measured against their disk quota.
     pub disk_watch: Duration,
+    /// A folder of OCI image layouts, one per repository
+    /// (`--docker-registry`); none: tasks with images fail.
+    pub docker_registry: Option<PathBuf>,
+    /// Where images are unpacked (default `WORK/store/docker`).
+    pub docker_store_dir: Option<PathBuf>,
+    /// How image containers get their root (default: overlay where the
+    /// work dir can hold an overlay's upper layer, else copy).
+    pub provisioner_backend: Option<crate::containerizer::rootfs::Backend>,
     /// How often the containers' usage is sent to the master (zero: never).
     pub usage_report: Duration,
     /// A custom executor must subscribe within it (Mesos: 1 min).
@@ -94,6 +102,9 @@ impl Config {
             update_retry: Duration::from_secs(10),
             kill_grace: Duration::from_secs(3),
             disk_watch: Duration::from_secs(15),
+            docker_registry: None,
+            docker_store_dir: None,
+            provisioner_backend: None,
             usage_report: Duration::from_secs(10),
             executor_registration_timeout: Duration::from_secs(60),
             executor_reregistration_timeout: Duration::from_secs(2),

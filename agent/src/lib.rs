@@ -13,6 +13,7 @@ pub mod default_executor;
 pub mod executor;
 pub mod fingerprint;
 pub mod http;
+pub mod images;
 pub mod isolators;
 pub mod link;
 pub mod paths;

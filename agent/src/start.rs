@@ -5,8 +5,11 @@
 
 use crate::config::{CgroupDriverKind, Config};
 use crate::containerizer::Containerizer;
+use crate::containerizer::loader::HostLoader;
+use crate::containerizer::rootfs::{self, Backend};
 use crate::core::{self, Agent};
 use crate::fingerprint::{self, FingerprintError};
+use crate::images::ImageStore;
 use crate::isolators::{self, IsolatorError, Settings};
 use crate::paths::Paths;
 use crate::status::{Backoff, UpdateManager};
@@ -38,6 +41,13 @@ pub enum AgentError {
     Fingerprint(#[from] FingerprintError),
     #[error(transparent)]
     Isolator(#[from] IsolatorError),
+    #[error(
+        "--image-provisioner-backend=overlay: an overlay cannot have its upper layer in {0} \
+         (is the work dir on overlayfs?); use --image-provisioner-backend=copy or another --work-dir"
+    )]
+    NoOverlay(PathBuf),
+    #[error("the executor cannot run in image containers: {0}")]
+    Loader(#[from] crate::containerizer::loader::LoaderError),
     #[error("recovering the work dir: {0}")]
     Recover(#[from] crate::checkpoint::CheckpointError),
     #[error("listening on {addr}: {source}")]
@@ -110,6 +120,7 @@ fn settings(cfg: &Config) -> Settings {
     Settings {
         nofile_hard: nofile_hard(),
         executor: cfg.executor.clone(),
+        executor_libs: Vec::new(),
         cfs_quota: cfg.cfs_quota,
         pids_max: cfg.default_pids_max,
         io_device: cfg.io_device,
@@ -128,6 +139,53 @@ fn settings(cfg: &Config) -> Settings {
                 }),
         ),
     }
+}
+
+/// The image store (its folders made, unfinished unpacks removed), how
+/// image roots are made, and what the executor needs in them.
+fn images(
+    cfg: &Config,
+    paths: &Paths,
+) -> Result<(ImageStore, Backend, Option<HostLoader>), AgentError> {
+    let dir = cfg
+        .docker_store_dir
+        .clone()
+        .unwrap_or_else(|| cfg.work_dir.join("store/docker"));
+    let store = ImageStore::new(cfg.docker_registry.clone(), dir.clone());
+    let containers = paths.containers();
+    std::fs::create_dir_all(&containers).map_err(io("creating", &containers))?;
+    let backend = match cfg.provisioner_backend {
+        Some(Backend::Overlay) if cfg.docker_registry.is_some() => {
+            if !rootfs::overlay_works(&containers) {
+                return Err(AgentError::NoOverlay(containers));
+            }
+            Backend::Overlay
+        }
+        Some(b) => b,
+        None if cfg.docker_registry.is_some() && rootfs::overlay_works(&containers) => {
+            Backend::Overlay
+        }
+        None => Backend::Copy,
+    };
+    let loader = match &cfg.docker_registry {
+        None => None,
+        Some(registry) => {
+            store
+                .prepare()
+                .map_err(io("preparing the image store", &dir))?;
+            eprintln!(
+                "corral agent: images from {}, unpacked in {}, container roots by {}",
+                registry.display(),
+                dir.display(),
+                match backend {
+                    Backend::Overlay => "overlay",
+                    Backend::Copy => "copy",
+                }
+            );
+            HostLoader::probe(&cfg.executor)?
+        }
+    };
+    Ok((store, backend, loader))
 }
 
 /// Runs the agent until SIGINT or SIGTERM (its tasks keep running). Once
@@ -180,14 +238,19 @@ pub fn run(cfg: Config) -> Result<(), AgentError> {
         attributes,
         ..AgentInfo::default()
     };
-    let containerizer = Arc::new(Containerizer::new(
-        Paths::new(&cfg.work_dir),
-        isolators,
-        settings(&cfg),
-        hostname,
-        cfg.cgroup_mount.clone(),
-        containers_cgroup,
-    ));
+    let paths = Paths::new(&cfg.work_dir);
+    let (store, backend, loader) = images(&cfg, &paths)?;
+    let containerizer = Arc::new(
+        Containerizer::new(
+            paths,
+            isolators,
+            settings(&cfg),
+            hostname,
+            cfg.cgroup_mount.clone(),
+            containers_cgroup,
+        )
+        .with_images(store, backend, loader),
+    );
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -51,7 +51,9 @@ pub struct RunArgs {
     /// The role the framework subscribes with.
     #[arg(long, default_value = "*")]
     role: String,
-    /// A container image (not supported yet).
+    /// A container image (`NAME[:TAG]`, from the agent's --docker-registry):
+    /// the task runs in its rootfs, with its Env, WorkingDir and User;
+    /// without CMD, its Entrypoint/Cmd.
     #[arg(long)]
     image: Option<String>,
     /// The agent's URL for reading the task's output (default: the
@@ -61,7 +63,7 @@ pub struct RunArgs {
     /// The command: one argument runs through `/bin/sh -c`, several run as
     /// an argv.
     #[arg(
-        required = true,
+        required_unless_present = "image",
         trailing_var_arg = true,
         allow_hyphen_values = true,
         value_name = "CMD"
@@ -71,13 +73,6 @@ pub struct RunArgs {
 
 /// Runs the command as a task; the process's exit code.
 pub fn main(args: RunArgs) -> i32 {
-    if args.image.is_some() {
-        eprintln!(
-            "corral run: --image: container images are not supported yet; \
-             tasks run on the agent host's read-only folders"
-        );
-        return 2;
-    }
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build();
@@ -125,8 +120,15 @@ struct Run {
 
 async fn run(args: RunArgs) -> Result<i32> {
     let master = client::authority(&args.master, 5050)?;
-    let command = plan::command_info(&args.command).map_err(|e| anyhow!(e))?;
-    let name = plan::task_name(args.name.as_deref(), &args.command);
+    let command = match (&args.image, args.command.is_empty()) {
+        (Some(_), true) => plan::image_default_command(),
+        _ => plan::command_info(&args.command).map_err(|e| anyhow!(e))?,
+    };
+    let words = match (&args.image, args.command.is_empty()) {
+        (Some(image), true) => vec![image.clone()],
+        _ => args.command.clone(),
+    };
+    let name = plan::task_name(args.name.as_deref(), &words);
     let mut int = signal(SignalKind::interrupt()).context("watching SIGINT")?;
     let mut term = signal(SignalKind::terminate()).context("watching SIGTERM")?;
     let mut info = FrameworkInfo::new(current_user(), "corral-run");
@@ -148,6 +150,7 @@ async fn run(args: RunArgs) -> Result<i32> {
             name,
             task_id,
             command: Some(command),
+            container: args.image.as_deref().map(plan::container_info),
             ..TaskInfo::default()
         },
         want: Want {

@@ -2,7 +2,10 @@
 //! which resources of an offer a task takes, how a task status reads on
 //! the terminal and which exit status it becomes. No I/O.
 
-use corral_api::v1::{CommandInfo, Offer, Resource, Scalar, TaskState, TaskStatus};
+use corral_api::v1::{
+    CommandInfo, ContainerInfo, ContainerType, Image, MesosInfo, Offer, Resource, Scalar,
+    TaskState, TaskStatus,
+};
 
 /// The resources a task asks for; `disk` 0 asks for none.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -30,6 +33,26 @@ pub fn command_info(args: &[String]) -> Result<CommandInfo, String> {
         [one] if one.trim().is_empty() => Err("the command is empty".into()),
         [one] => Ok(CommandInfo::shell(one.clone())),
         argv => Ok(CommandInfo::argv(argv.iter().cloned())),
+    }
+}
+
+/// No command with `--image`: the image's Entrypoint/Cmd (a command that
+/// is not a shell command and has no value, as Mesos reads it).
+pub fn image_default_command() -> CommandInfo {
+    CommandInfo {
+        shell: false,
+        ..CommandInfo::default()
+    }
+}
+
+/// `--image NAME`: a Mesos container with that Docker image.
+pub fn container_info(name: &str) -> ContainerInfo {
+    ContainerInfo {
+        r#type: ContainerType::Mesos,
+        mesos: Some(MesosInfo {
+            image: Some(Image::docker(name)),
+        }),
+        ..ContainerInfo::default()
     }
 }
 
@@ -181,6 +204,13 @@ mod tests {
         assert_eq!(c.value.as_deref(), Some("sh"));
         assert_eq!(c.arguments, ["sh", "-c", "exit 3"]);
         assert!(command_info(&[]).is_err());
+        let c = container_info("busybox:latest");
+        let v = serde_json::to_value(&c).unwrap();
+        assert_eq!(v["type"], "MESOS");
+        assert_eq!(v["mesos"]["image"]["type"], "DOCKER");
+        assert_eq!(v["mesos"]["image"]["docker"]["name"], "busybox:latest");
+        let d = image_default_command();
+        assert!(!d.shell && d.value.is_none());
         assert!(command_info(&args(&["  "])).is_err());
     }
 

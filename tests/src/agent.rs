@@ -28,6 +28,12 @@ impl AgentProcess {
     /// Starts `corral agent --master MASTER --cgroup-root <own> <extra>`
     /// (MASTER is `HOST:PORT`) and waits for its listening line.
     pub fn start(master: &str, extra: &[&str]) -> AgentProcess {
+        AgentProcess::start_in(Path::new(WORK_PARENT), master, extra)
+    }
+
+    /// As [`AgentProcess::start`], its folders under `parent` (e.g. a
+    /// filesystem that can hold an overlay's upper layer).
+    pub fn start_in(parent: &Path, master: &str, extra: &[&str]) -> AgentProcess {
         crate::vm::require();
         let n = AGENTS.fetch_add(1, Ordering::Relaxed);
         let cgroup = DriverRoot::new(&format!("agent{n}"));
@@ -39,12 +45,8 @@ impl AgentProcess {
             .to_string();
         let mut args = vec!["--master", master, "--cgroup-root", &root];
         args.extend_from_slice(extra);
-        let process = MasterProcess::start_daemon_in(
-            Path::new(WORK_PARENT),
-            "agent",
-            &crate::oci::corral_bin(),
-            &args,
-        );
+        let process =
+            MasterProcess::start_daemon_in(parent, "agent", &crate::oci::corral_bin(), &args);
         AgentProcess { process, cgroup }
     }
 

@@ -16,6 +16,7 @@ pub mod bundle;
 pub mod cgroup;
 pub mod compat;
 pub mod http;
+pub mod image;
 pub mod master;
 pub mod oci;
 pub mod scheduler;

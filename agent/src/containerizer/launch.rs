@@ -1,14 +1,19 @@
 //! Launch: resolve the user, make the sandbox, build the spec (base plus
 //! every isolator's patch), write the bundle, open the task's stdio in the
 //! sandbox and the exit record's file, and start the container in one
-//! `Runtime::run`. On failure the runtime leaves nothing; the bundle is
-//! removed here.
+//! `Runtime::run`. A task naming an image first has it provisioned (the
+//! store unpacks it once), runs as a user of the image's /etc/passwd, and
+//! gets the image's rootfs (overlay or copy) in its bundle. On failure the
+//! runtime leaves nothing; the root is unmounted and the bundle removed
+//! here.
 
+use super::rootfs::{self, Backend};
 use super::spec::{BaseSpec, base_spec};
 use super::{Containerizer, ContainerizerError, Started, TaskRecord, user};
 use crate::checkpoint;
-use crate::isolators::{Launch, merge_patches, prepare_all};
-use corral_api::v1::scalar_sum;
+use crate::images::Provisioned;
+use crate::isolators::{ImageRoot, Launch, merge_patches, prepare_all};
+use corral_api::v1::{ContainerType, TaskInfo, scalar_sum};
 use corral_oci::CreateOptions;
 use std::fs::{File, OpenOptions};
 use std::os::fd::AsRawFd;
@@ -32,6 +37,18 @@ fn output(path: &Path, u: Option<user::User>) -> Result<File, ContainerizerError
         .map_err(ContainerizerError::io("opening", path))?;
     chown(path, u)?;
     Ok(f)
+}
+
+/// `name` as a user of the image (its /etc/passwd and /etc/group, read
+/// inside its rootfs).
+fn image_user(img: &Provisioned, name: &str) -> Result<user::User, ContainerizerError> {
+    let read = |rel: &str| {
+        crate::images::read_in_root(&img.rootfs, rel).map_err(|e| {
+            ContainerizerError::Task(format!("image {:?}: reading /{rel}: {e}", img.name))
+        })
+    };
+    user::resolve_in_image(&read("etc/passwd")?, &read("etc/group")?, name)
+        .map_err(|m| ContainerizerError::Task(format!("image {:?}: {m}", img.name)))
 }
 
 impl Containerizer {
@@ -63,11 +80,18 @@ impl Containerizer {
             .command
             .as_ref()
             .ok_or_else(|| ContainerizerError::Task("the task has no command".into()))?;
+        let image = self.image_of(&rec.task)?;
         let name = command
             .user
             .clone()
+            .or_else(|| image.as_ref().and_then(|i| i.config.user.clone()))
+            .filter(|n| !n.is_empty() || image.is_none())
             .unwrap_or_else(|| rec.framework.user.clone());
-        let user = user::resolve(&name).map_err(ContainerizerError::Task)?;
+        let user = match &image {
+            None => user::resolve(&name).map_err(ContainerizerError::Task)?,
+            Some(_) if name.is_empty() => None,
+            Some(img) => Some(image_user(img, &name)?),
+        };
         let sandbox = self.paths.sandbox(id);
         std::fs::create_dir_all(&sandbox).map_err(ContainerizerError::io("creating", &sandbox))?;
         chown(&sandbox, user)?;
@@ -78,6 +102,9 @@ impl Containerizer {
             mem_mib: scalar_sum(res, "mem"),
             io_bps: (bps("disk_read_bps"), bps("disk_write_bps")),
             sandbox: sandbox.clone(),
+            image: image.as_ref().map(|i| ImageRoot {
+                working_dir: i.config.working_dir.clone(),
+            }),
         };
         let patches = prepare_all(&self.isolators, &launch, &self.settings)?;
         let cgroups_path = self.cgroup_parent.join(id.as_str());
@@ -96,18 +123,66 @@ impl Containerizer {
             hostname: &self.hostname,
             cgroups_path: &cgroups_path,
             executor_env,
+            image: image.as_ref().map(|i| &i.config),
+            launcher: if image.is_some() { &self.launcher } else { &[] },
         })
         .map_err(ContainerizerError::Task)?;
         merge_patches(&mut spec, &patches)?;
         let bundle = self.paths.bundle(id);
-        let rootfs = bundle.join(crate::isolators::filesystem::ROOTFS);
-        std::fs::create_dir_all(&rootfs).map_err(ContainerizerError::io("creating", &rootfs))?;
-        checkpoint::write_json(&bundle.join("config.json"), &spec)?;
-        let started = self.start(id, &bundle, &sandbox, user);
+        let root = bundle.join(crate::isolators::filesystem::ROOTFS);
+        let started = checkpoint::write_json(&bundle.join("config.json"), &spec)
+            .map_err(ContainerizerError::from)
+            .and_then(|()| self.make_root(image.as_ref(), &bundle, &root))
+            .and_then(|()| self.start(id, &bundle, &sandbox, user));
         if started.is_err() {
-            let _ = std::fs::remove_dir_all(&bundle);
+            // Unmounted first: nothing is ever removed through the root.
+            if rootfs::release(&root).is_ok() {
+                let _ = std::fs::remove_dir_all(&bundle);
+            }
         }
         started
+    }
+
+    /// The task's image, provisioned; `None` without one.
+    fn image_of(&self, task: &TaskInfo) -> Result<Option<Provisioned>, ContainerizerError> {
+        let Some(c) = &task.container else {
+            return Ok(None);
+        };
+        if c.r#type == ContainerType::Docker {
+            return Err(ContainerizerError::Task(
+                "ContainerInfo type DOCKER (the Docker containerizer) is not supported: \
+                 use type MESOS with mesos.image"
+                    .into(),
+            ));
+        }
+        match c.mesos.as_ref().and_then(|m| m.image.as_ref()) {
+            None => Ok(None),
+            Some(img) => Ok(Some(self.images.provision(img)?)),
+        }
+    }
+
+    /// The container's root folder: the host's folders are bound onto an
+    /// empty one; an image's rootfs is overlaid or copied there.
+    fn make_root(
+        &self,
+        image: Option<&Provisioned>,
+        bundle: &Path,
+        root: &Path,
+    ) -> Result<(), ContainerizerError> {
+        let made = match (image, self.backend) {
+            (None, _) => std::fs::create_dir_all(root),
+            (Some(i), Backend::Overlay) => rootfs::mount_overlay(&i.rootfs, bundle, root),
+            (Some(i), Backend::Copy) => rootfs::copy_tree(&i.rootfs, root),
+        };
+        made.map_err(|e| match image {
+            Some(i) => ContainerizerError::Task(format!(
+                "image {:?}: making the container's root from {} ({:?} backend): {e}",
+                i.name,
+                i.rootfs.display(),
+                self.backend
+            )),
+            None => ContainerizerError::io("creating", root)(e),
+        })
     }
 
     fn start(

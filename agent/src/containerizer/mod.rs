@@ -4,12 +4,16 @@
 //! patch), writes the bundle and starts the container; the agent then
 //! watches the init's pidfd; when it ends, [`Containerizer::finish`]
 //! reads why (the executor's exit record, memory.events) and removes the
-//! container. The sandbox stays for the framework to read.
+//! container. The sandbox stays for the framework to read. A task whose
+//! container names an image gets the image's rootfs from the store
+//! (`crate::images`) as an overlay or copy in its bundle (`rootfs.rs`).
 
 pub mod disk;
 mod exit;
 mod launch;
 mod resize;
+pub mod loader;
+pub mod rootfs;
 mod spec;
 mod user;
 
@@ -40,6 +44,8 @@ pub enum ContainerizerError {
     Runtime(#[from] RuntimeError),
     #[error(transparent)]
     Checkpoint(#[from] CheckpointError),
+    #[error(transparent)]
+    Image(#[from] crate::images::ImageError),
     #[error("{what} {path}: {source}")]
     Io {
         what: &'static str,
@@ -82,6 +88,12 @@ pub struct Containerizer {
     cgroup_mount: PathBuf,
     /// Containers' parent cgroup, relative to the mount.
     cgroup_parent: PathBuf,
+    /// Where images come from and are kept.
+    images: crate::images::ImageStore,
+    /// How image containers get their root.
+    backend: rootfs::Backend,
+    /// The argv prefix that starts the executor in image containers.
+    launcher: Vec<String>,
 }
 
 impl Containerizer {
@@ -96,13 +108,31 @@ impl Containerizer {
     ) -> Containerizer {
         Containerizer {
             runtime: Runtime::new(paths.oci_root(), &cgroup_mount),
-            paths,
             isolators,
             settings,
             hostname,
             cgroup_mount,
+            images: crate::images::ImageStore::new(None, paths.root().join("store/docker")),
             cgroup_parent,
+            backend: rootfs::Backend::Copy,
+            launcher: Vec::new(),
+            paths,
         }
+    }
+
+    /// Images from `store`, container roots made with `backend`, the
+    /// executor started through `loader` (when dynamically linked).
+    pub fn with_images(
+        mut self,
+        store: crate::images::ImageStore,
+        backend: rootfs::Backend,
+        loader: Option<loader::HostLoader>,
+    ) -> Containerizer {
+        self.images = store;
+        self.backend = backend;
+        self.launcher = loader.as_ref().map(|l| l.argv_prefix()).unwrap_or_default();
+        self.settings.executor_libs = loader.map(|l| l.binds()).unwrap_or_default();
+        self
     }
 
     /// The work dir layout.
@@ -198,6 +228,9 @@ impl Containerizer {
             Err(e) => return Err(e.into()),
         }
         let bundle = self.paths.bundle(id);
+        // Never remove through a mounted root.
+        let root = bundle.join(crate::isolators::filesystem::ROOTFS);
+        rootfs::release(&root).map_err(ContainerizerError::io("unmounting", &root))?;
         match std::fs::remove_dir_all(&bundle) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                 Err(ContainerizerError::io("removing", &bundle)(e))

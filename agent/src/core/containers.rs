@@ -315,6 +315,21 @@ impl Agent {
         }
         self.updates.close(id);
         let dir = self.containerizer.paths().container(id);
+        // An image root still mounted (its removal failed) is unmounted
+        // first: nothing is ever removed through it.
+        let root = self
+            .containerizer
+            .paths()
+            .bundle(id)
+            .join(crate::isolators::filesystem::ROOTFS);
+        if let Err(e) = crate::containerizer::rootfs::release(&root) {
+            eprintln!(
+                "corral agent: unmounting {}: {e}; keeping {}",
+                root.display(),
+                dir.display()
+            );
+            return;
+        }
         if let Err(e) = std::fs::remove_dir_all(&dir)
             && e.kind() != std::io::ErrorKind::NotFound
         {

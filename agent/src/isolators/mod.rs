@@ -30,6 +30,16 @@ pub struct Launch {
     pub io_bps: (Option<u64>, Option<u64>),
     /// The sandbox on the host.
     pub sandbox: PathBuf,
+    /// The task's image, when it names one.
+    pub image: Option<ImageRoot>,
+}
+
+/// What isolators see of a task's image: its rootfs is the container's
+/// (writable, in the bundle), with the host's folders nowhere in it.
+#[derive(Debug, Clone, Default)]
+pub struct ImageRoot {
+    /// The image config's WorkingDir (else the sandbox is the cwd).
+    pub working_dir: Option<String>,
 }
 
 /// Settings of the isolators, from the agent's flags.
@@ -51,6 +61,10 @@ pub struct Settings {
     pub nofile_hard: u64,
     /// The command executor binary on the host.
     pub executor: PathBuf,
+    /// Files the executor needs in image containers: (host file, path in
+    /// the container) of its loader and libraries, when it is dynamically
+    /// linked.
+    pub executor_libs: Vec<(PathBuf, String)>,
 }
 
 /// An isolator could not prepare a container.
@@ -177,6 +191,7 @@ pub(crate) mod tests_support {
             mem_mib,
             io_bps: (None, None),
             sandbox: "/w/sandboxes/c".into(),
+            image: None,
         }
     }
 
@@ -190,6 +205,7 @@ pub(crate) mod tests_support {
             host_root: Vec::new(),
             nofile_hard: u64::MAX,
             executor: "/usr/bin/corral".into(),
+            executor_libs: Vec::new(),
         }
     }
 }

@@ -4,7 +4,11 @@
 //! read-only — with fresh /proc, /dev, /tmp and /run, the host's /sys
 //! read-only with the task's own cgroup at /sys/fs/cgroup, the sandbox
 //! writable at `/mnt/mesos/sandbox` (its working dir), and the agent's own
-//! folders masked.
+//! folders masked. A task with an image gets the image's rootfs instead
+//! (writable, its writes kept in the container's bundle), with nothing of
+//! the host's folders but the executor and, for a dynamically linked
+//! executor, its loader and libraries in `/run/corral/lib`; the image's
+//! WorkingDir, when it has one, is the cwd.
 
 use super::super::{Isolator, IsolatorError, Launch, Settings, SpecPatch};
 use serde_json::{Value, json};
@@ -144,13 +148,28 @@ impl Isolator for Linux {
             isolator: self.name(),
             message: format!("sandbox path {} is not UTF-8", l.sandbox.display()),
         })?;
+        let image = l.image.as_ref();
+        let cwd = image
+            .and_then(|i| i.working_dir.clone())
+            .filter(|w| !w.is_empty())
+            .unwrap_or_else(|| SANDBOX.to_string());
         let mut p = SpecPatch::default()
-            .set("/root", json!({"path": ROOTFS, "readonly": true}))
-            .set("/process/cwd", SANDBOX)
+            .set(
+                "/root",
+                json!({"path": ROOTFS, "readonly": image.is_none()}),
+            )
+            .set("/process/cwd", cwd)
             .append("/process/env", format!("MESOS_SANDBOX={SANDBOX}"))
             .append("/linux/namespaces", json!({"type": "mount"}))
             .append("/linux/namespaces", json!({"type": "cgroup"}));
-        for dir in &s.host_root {
+        let host = |v: &[PathBuf]| {
+            if image.is_none() {
+                v.to_vec()
+            } else {
+                Vec::new()
+            }
+        };
+        for dir in &host(&s.host_root) {
             let d = dir.to_string_lossy();
             p = p.append("/mounts", mount(&d, "bind", &d, &["rbind", "ro"]));
         }
@@ -162,6 +181,12 @@ impl Isolator for Linux {
             "/mounts",
             mount(EXECUTOR, "bind", &executor, &["bind", "ro", "nodev"]),
         );
+        if image.is_some() {
+            for (file, dest) in &s.executor_libs {
+                let f = file.to_string_lossy();
+                p = p.append("/mounts", mount(dest, "bind", &f, &["bind", "ro", "nodev"]));
+            }
+        }
         p = p.append(
             "/mounts",
             mount(
@@ -171,11 +196,14 @@ impl Isolator for Linux {
                 &["rbind", "rw", "nosuid", "nodev"],
             ),
         );
-        for host in &s.host_mounts {
+        for host in &host(&s.host_mounts) {
             let h = host.to_string_lossy();
             p = p.append("/mounts", mount(&h, "bind", &h, &["rbind", "ro"]));
         }
-        for hidden in s.hidden.iter().map(|h| h.to_string_lossy().into_owned()) {
+        for hidden in host(&s.hidden)
+            .iter()
+            .map(|h| h.to_string_lossy().into_owned())
+        {
             p = p.append("/linux/maskedPaths", hidden);
         }
         for m in MASKED {
@@ -287,5 +315,42 @@ mod tests {
             .unwrap();
         assert_eq!(disk["options"], json!(["rbind", "ro"]));
         assert_eq!(spec["linux"]["maskedPaths"][0], "/var/lib/corral");
+    }
+
+    #[test]
+    fn an_image_root_is_writable_without_host_folders() {
+        let mut s = settings();
+        s.hidden = vec!["/var/lib/corral".into()];
+        s.host_mounts = vec!["/srv/disk".into()];
+        s.host_root = vec!["/usr".into()];
+        s.executor_libs = vec![(
+            "/lib64/ld-linux-x86-64.so.2".into(),
+            "/run/corral/lib/ld-linux-x86-64.so.2".into(),
+        )];
+        let mut l = launch(1.0, 64.0);
+        l.image = Some(crate::isolators::ImageRoot {
+            working_dir: Some("/srv/app".into()),
+        });
+        let p = Linux.prepare(&l, &s).unwrap();
+        let mut spec = json!({});
+        crate::isolators::patch::merge(&mut spec, &[("fs".into(), p)]).unwrap();
+        assert_eq!(spec["root"], json!({"path": "rootfs", "readonly": false}));
+        assert_eq!(spec["process"]["cwd"], "/srv/app");
+        let mounts = spec["mounts"].as_array().unwrap();
+        let dests: Vec<&str> = mounts
+            .iter()
+            .map(|m| m["destination"].as_str().unwrap())
+            .collect();
+        assert!(
+            !dests.contains(&"/usr") && !dests.contains(&"/srv/disk"),
+            "{dests:?}"
+        );
+        assert!(
+            dests.contains(&SANDBOX) && dests.contains(&EXECUTOR),
+            "{dests:?}"
+        );
+        assert!(dests.contains(&"/run/corral/lib/ld-linux-x86-64.so.2"));
+        let masked = spec["linux"]["maskedPaths"].as_array().unwrap();
+        assert!(!masked.iter().any(|m| m == "/var/lib/corral"));
     }
 }

@@ -91,6 +91,9 @@ fn setup(p: &Prepared) -> Result<Never, (Failure, RawFd)> {
     }
     super::fds::apply(&p.fds).map_err(&on_sync)?;
     process_attributes(p).map_err(&on_sync)?;
+    // A notifying filter is installed during create, whose caller hands its
+    // listener to the seccomp agent; others as late as no_new_privs allows.
+    let notify = p.seccomp.as_ref().is_some_and(|s| s.listener().is_some());
     if !p.no_new_privs {
         // Without no_new_privs the filter needs CAP_SYS_ADMIN: install it
         // before the capabilities are dropped.
@@ -99,6 +102,9 @@ fn setup(p: &Prepared) -> Result<Never, (Failure, RawFd)> {
     identity::apply(p).map_err(&on_sync)?;
     if p.no_new_privs {
         identity::no_new_privs().map_err(&on_sync)?;
+        if notify {
+            install_seccomp(p).map_err(&on_sync)?;
+        }
     }
     if let Some(mask) = p.umask {
         // SAFETY: umask cannot fail.
@@ -125,7 +131,7 @@ fn setup(p: &Prepared) -> Result<Never, (Failure, RawFd)> {
         Step::StartContainerHook,
     )
     .map_err(wrap(out))?;
-    if p.no_new_privs {
+    if p.no_new_privs && !notify {
         install_seccomp(p).map_err(wrap(out))?;
     }
     Err((exec(p), out))
@@ -243,15 +249,34 @@ fn process_attributes(p: &Prepared) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Installs the filter; a notifying one's listener fd goes to the runtime
+/// over the sync socket (which forwards it to the seccomp agent) and is
+/// closed here, so the container never holds it.
 fn install_seccomp(p: &Prepared) -> Result<(), Failure> {
-    match &p.seccomp {
-        Some(prog) => prog.install().map_err(|e| Failure {
-            step: Step::Seccomp,
+    let Some(prog) = &p.seccomp else {
+        return Ok(());
+    };
+    let failed = |step| {
+        move |errno| Failure {
+            step,
             index: 0,
-            errno: e,
-        }),
-        None => Ok(()),
+            errno,
+        }
+    };
+    if prog.listener().is_none() {
+        return prog.install().map_err(failed(Step::Seccomp));
     }
+    let fd = prog
+        .install_with_listener()
+        .map_err(failed(Step::Seccomp))?;
+    let msg = Report {
+        tag: report::TAG_SECCOMP,
+        ..Report::default()
+    };
+    let sent = report::send_with_fd(p.sync, msg, fd);
+    // SAFETY: fd is the listener the kernel just gave us.
+    unsafe { libc::close(fd) };
+    sent.map_err(failed(Step::SeccompListener))
 }
 
 fn write_file(path: &CStr, value: &[u8]) -> Result<(), i32> {

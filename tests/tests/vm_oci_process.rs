@@ -156,3 +156,148 @@ fn a_missing_seccomp_agent_fails_create_and_leaves_nothing() {
     assert!(err.contains("corral-no-such-agent.sock"), "{err}");
     nothing_left(&oci, "n2");
 }
+
+/// (nice, rt_priority, policy) from a /proc/PID/stat line.
+fn sched_fields(stat: &str) -> (i64, i64, i64) {
+    // Fields after the command's closing parenthesis start at field 3.
+    let rest: Vec<&str> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
+    let field = |n: usize| rest[n - 3].parse::<i64>().unwrap();
+    (field(19), field(40), field(41))
+}
+
+#[test]
+fn scheduler_and_io_priority_are_the_specs() {
+    vm::require();
+    let oci = Oci::new("sched");
+    let mut b = TestBundle::busybox("sched", &["sh", "-c", "cat /proc/self/stat; ionice"]);
+    b.edit(|s| {
+        s["process"]["scheduler"] = json!({"policy": "SCHED_BATCH", "nice": 7});
+        s["process"]["ioPriority"] = json!({"class": "IOPRIO_CLASS_BE", "priority": 6});
+    });
+    let (code, out, err) = run(&oci, &b, "s1");
+    assert_eq!(code, 0, "{err}");
+    let mut lines = out.lines();
+    // SCHED_BATCH is policy 3.
+    assert_eq!(sched_fields(lines.next().unwrap()), (7, 0, 3), "{out}");
+    assert_eq!(lines.next(), Some("best-effort: prio 6"), "{out}");
+
+    b.edit(|s| {
+        s["process"]["scheduler"] = json!({"policy": "SCHED_FIFO", "priority": 10});
+        s["process"]["ioPriority"] = json!({"class": "IOPRIO_CLASS_IDLE"});
+    });
+    let (code, out, err) = run(&oci, &b, "s2");
+    assert_eq!(code, 0, "{err}");
+    let mut lines = out.lines();
+    // SCHED_FIFO is policy 1; real-time tasks show nice 0.
+    assert_eq!(sched_fields(lines.next().unwrap()), (0, 10, 1), "{out}");
+    // busybox's ionice prints no level for the idle class.
+    assert_eq!(lines.next(), Some("idle"), "{out}");
+}
+
+#[test]
+fn a_deadline_task_runs_under_sched_deadline() {
+    vm::require();
+    let oci = Oci::new("deadline");
+    // A deadline task cannot fork: the init is cat itself.
+    let mut b = TestBundle::busybox("deadline", &["cat", "/proc/self/sched"]);
+    b.edit(|s| {
+        s["process"]["scheduler"] = json!({
+            "policy": "SCHED_DEADLINE", "runtime": 10_000_000u64,
+            "deadline": 30_000_000u64, "period": 30_000_000u64
+        })
+    });
+    let (code, out, err) = run(&oci, &b, "d1");
+    assert_eq!(code, 0, "{err}");
+    let value = |key: &str| {
+        out.lines()
+            .find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                (k.trim() == key).then(|| v.trim().to_string())
+            })
+            .unwrap_or_else(|| panic!("{key} missing from:\n{out}"))
+    };
+    assert_eq!(value("policy"), "6");
+    // /proc/PID/sched shows what is left of the runtime in this period
+    // (the spec's runtime bounds it) and the absolute deadline.
+    let left: i64 = value("dl.runtime").parse().unwrap();
+    assert!(left <= 10_000_000, "{out}");
+}
+
+#[test]
+fn a_scheduler_the_kernel_refuses_fails_create_and_leaves_nothing() {
+    vm::require();
+    let oci = Oci::new("badsched");
+    let mut b = TestBundle::busybox("badsched", &["true"]);
+    // Valid to the spec, but below the kernel's minimum runtime (1us).
+    b.edit(|s| {
+        s["process"]["scheduler"] =
+            json!({"policy": "SCHED_DEADLINE", "runtime": 100, "deadline": 200})
+    });
+    let out = oci.run(&["create", "--bundle", b.dir().to_str().unwrap(), "b1"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("process.scheduler"), "{err}");
+    assert!(err.contains("Invalid argument"), "{err}");
+    nothing_left(&oci, "b1");
+}
+
+/// The first number of /proc/uptime.
+fn uptime(text: &str) -> f64 {
+    text.split_whitespace().next().unwrap().parse().unwrap()
+}
+
+#[test]
+fn a_time_namespace_shifts_the_containers_clocks_by_the_offsets() {
+    vm::require();
+    let oci = Oci::new("timens");
+    let mut b = TestBundle::busybox(
+        "timens",
+        &["sh", "-c", "cat /proc/uptime /proc/self/timens_offsets"],
+    );
+    b.edit(|s| {
+        s["linux"]["namespaces"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"type": "time"}));
+        s["linux"]["timeOffsets"] = json!({
+            "monotonic": {"secs": 1_000_000, "nanosecs": 0},
+            "boottime": {"secs": 2_000_000, "nanosecs": 0}
+        });
+    });
+    let host = uptime(&std::fs::read_to_string("/proc/uptime").unwrap());
+    let (code, out, err) = run(&oci, &b, "t1");
+    let after = uptime(&std::fs::read_to_string("/proc/uptime").unwrap());
+    assert_eq!(code, 0, "{err}");
+    let mut lines = out.lines();
+    let inside = uptime(lines.next().unwrap());
+    // /proc/uptime is the boot time clock: shifted by its offset, and the
+    // container read it between the host's two readings.
+    assert!(
+        inside >= host + 2_000_000.0 && inside <= after + 2_000_000.0,
+        "host {host}..{after}, container {inside}"
+    );
+    let offsets: Vec<Vec<&str>> = lines.map(|l| l.split_whitespace().collect()).collect();
+    assert_eq!(
+        offsets,
+        [["monotonic", "1000000", "0"], ["boottime", "2000000", "0"]],
+        "{out}"
+    );
+}
+
+#[test]
+fn time_offsets_without_a_time_namespace_are_refused() {
+    vm::require();
+    let oci = Oci::new("notimens");
+    let mut b = TestBundle::busybox("notimens", &["true"]);
+    b.edit(|s| s["linux"]["timeOffsets"] = json!({"monotonic": {"secs": 5}}));
+    let out = oci.run(&["create", "--bundle", b.dir().to_str().unwrap(), "t2"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("linux.timeOffsets"), "{err}");
+    nothing_left(&oci, "t2");
+}

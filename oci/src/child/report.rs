@@ -69,9 +69,14 @@ pub enum Step {
     Fds,
     OpenRoot,
     SeccompListener,
+    Scheduler,
+    IoPriority,
+    UnshareTime,
+    TimeOffsets,
+    EnterTime,
 }
 
-const STEPS: [(Step, &str); 41] = [
+const STEPS: [(Step, &str); 46] = [
     (Step::SyncWait, "waiting for the runtime"),
     (Step::Setns, "joining namespace"),
     (Step::Fork, "forking into the joined pid namespace"),
@@ -125,6 +130,20 @@ const STEPS: [(Step, &str); 41] = [
         Step::SeccompListener,
         "passing the seccomp listener (SCMP_ACT_NOTIFY) to the runtime",
     ),
+    (
+        Step::Scheduler,
+        "setting the scheduler (process.scheduler) with sched_setattr(2)",
+    ),
+    (
+        Step::IoPriority,
+        "setting the I/O priority (process.ioPriority) with ioprio_set(2)",
+    ),
+    (Step::UnshareTime, "creating the time namespace"),
+    (
+        Step::TimeOffsets,
+        "writing linux.timeOffsets to /proc/self/timens_offsets",
+    ),
+    (Step::EnterTime, "entering the new time namespace"),
 ];
 
 /// A description of step number `n`.

@@ -203,9 +203,51 @@ fn namespaces(p: &Prepared) -> Result<(), Failure> {
             return Err(Failure::now(Step::UnshareCgroup, 0));
         }
     }
+    if p.new_time {
+        time_namespace(p)?;
+    }
     // SAFETY: setsid has no arguments.
     if unsafe { libc::setsid() } == -1 {
         return Err(Failure::now(Step::Setsid, 0));
+    }
+    Ok(())
+}
+
+/// Makes the time namespace, sets its offsets and enters it. unshare only
+/// makes it the namespace of our children, and the kernel takes offsets
+/// only until a process is in it; so: unshare, write the offsets, then
+/// setns into it (execve moves a process in only since Linux 6.x).
+fn time_namespace(p: &Prepared) -> Result<(), Failure> {
+    // SAFETY: plain flag argument.
+    if unsafe { libc::unshare(libc::CLONE_NEWTIME) } == -1 {
+        return Err(Failure::now(Step::UnshareTime, 0));
+    }
+    if !p.time_offsets.is_empty() {
+        write_file(c"/proc/self/timens_offsets", p.time_offsets.to_bytes()).map_err(|e| {
+            Failure {
+                step: Step::TimeOffsets,
+                index: 0,
+                errno: e,
+            }
+        })?;
+    }
+    let path = c"/proc/self/ns/time_for_children";
+    // SAFETY: path is a valid NUL-terminated string.
+    let fd = unsafe { libc::open(path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+    if fd < 0 {
+        return Err(Failure::now(Step::EnterTime, 0));
+    }
+    // SAFETY: fd is the time namespace just opened; we are single-threaded.
+    let r = unsafe { libc::setns(fd, libc::CLONE_NEWTIME) };
+    let e = sys::errno();
+    // SAFETY: fd is ours.
+    unsafe { libc::close(fd) };
+    if r == -1 {
+        return Err(Failure {
+            step: Step::EnterTime,
+            index: 0,
+            errno: e,
+        });
     }
     Ok(())
 }
@@ -244,6 +286,24 @@ fn process_attributes(p: &Prepared) -> Result<(), Failure> {
         // SAFETY: plain integer argument.
         if unsafe { libc::personality(persona as libc::c_ulong) } == -1 {
             return Err(Failure::now(Step::Personality, 0));
+        }
+    }
+    // Both before the capability drop: a real-time policy, a negative nice
+    // or the real-time I/O class need CAP_SYS_NICE / CAP_SYS_ADMIN.
+    if let Some(attr) = &p.scheduler {
+        // SAFETY: attr is a sched_attr of the size it declares; pid 0 is
+        // the calling thread.
+        let r = unsafe { libc::syscall(libc::SYS_sched_setattr, 0, attr as *const _, 0) };
+        if r == -1 {
+            return Err(Failure::now(Step::Scheduler, 0));
+        }
+    }
+    if let Some(prio) = p.io_priority {
+        const IOPRIO_WHO_PROCESS: libc::c_long = 1;
+        // SAFETY: integer arguments; who 0 is the calling process.
+        let r = unsafe { libc::syscall(libc::SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, prio) };
+        if r == -1 {
+            return Err(Failure::now(Step::IoPriority, 0));
         }
     }
     Ok(())

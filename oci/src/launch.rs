@@ -269,6 +269,7 @@ pub fn child_error(plan: &LaunchPlan, r: Report) -> LaunchError {
             S::Mount as u32,
             S::MountRemount as u32,
             S::MountPropagation as u32,
+            S::MountSetattr as u32,
         ]
         .contains(&s) =>
         {

@@ -38,6 +38,9 @@ pub struct PreparedMount {
     pub propagation: Vec<u64>,
     pub data: CString,
     pub bind: bool,
+    /// MOUNT_ATTR_* set and cleared recursively (mount_setattr).
+    pub rec_attr_set: u64,
+    pub rec_attr_clr: u64,
 }
 
 /// A device node ready for mknodat(2) (or a bind from the host).

@@ -74,9 +74,10 @@ pub enum Step {
     UnshareTime,
     TimeOffsets,
     EnterTime,
+    MountSetattr,
 }
 
-const STEPS: [(Step, &str); 46] = [
+const STEPS: [(Step, &str); 47] = [
     (Step::SyncWait, "waiting for the runtime"),
     (Step::Setns, "joining namespace"),
     (Step::Fork, "forking into the joined pid namespace"),
@@ -144,6 +145,10 @@ const STEPS: [(Step, &str); 46] = [
         "writing linux.timeOffsets to /proc/self/timens_offsets",
     ),
     (Step::EnterTime, "entering the new time namespace"),
+    (
+        Step::MountSetattr,
+        "setting recursive attributes with mount_setattr(2) (Linux 5.12 or later) of mount",
+    ),
 ];
 
 /// A description of step number `n`.

@@ -45,6 +45,17 @@ pub fn validate(file: &Path, dir: &Path, spec: &Spec) -> Result<(), SpecError> {
                 format!("{} is not an absolute path", m.destination().display()),
             ));
         }
+        for (field, maps) in [
+            ("uidMappings", m.uid_mappings()),
+            ("gidMappings", m.gid_mappings()),
+        ] {
+            if maps.as_ref().is_some_and(|v| !v.is_empty()) {
+                return Err(bad(
+                    &format!("mounts[{i}].{field}"),
+                    "id-mapped mounts are not supported by corral yet: remove the mappings".into(),
+                ));
+            }
+        }
     }
     validate_linux(spec, &bad)?;
     validate_hooks(spec, &bad)

@@ -301,3 +301,36 @@ fn time_offsets_without_a_time_namespace_are_refused() {
     assert!(err.contains("linux.timeOffsets"), "{err}");
     nothing_left(&oci, "t2");
 }
+
+#[test]
+fn the_memory_policy_is_the_containers() {
+    vm::require();
+    let oci = Oci::new("mempol");
+    let mut b = TestBundle::busybox("mempol", &["cat", "/proc/self/numa_maps"]);
+    for (mode, shown) in [("MPOL_INTERLEAVE", "interleave:0"), ("MPOL_BIND", "bind:0")] {
+        b.edit(|s| s["linux"]["memoryPolicy"] = json!({"mode": mode, "nodes": "0"}));
+        let id = format!("m-{shown}").replace(':', "");
+        let (code, out, err) = run(&oci, &b, &id);
+        assert_eq!(code, 0, "{err}");
+        // Mappings without a policy of their own show the process's.
+        assert!(
+            out.lines()
+                .any(|l| l.split_whitespace().nth(1) == Some(shown)),
+            "{mode}: {out}"
+        );
+    }
+}
+
+#[test]
+fn a_memory_policy_on_a_missing_node_fails_create_and_leaves_nothing() {
+    vm::require();
+    let oci = Oci::new("badmempol");
+    let mut b = TestBundle::busybox("badmempol", &["true"]);
+    // The VM has one NUMA node.
+    b.edit(|s| s["linux"]["memoryPolicy"] = json!({"mode": "MPOL_BIND", "nodes": "7"}));
+    let out = oci.run(&["create", "--bundle", b.dir().to_str().unwrap(), "m2"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("linux.memoryPolicy"), "{err}");
+    nothing_left(&oci, "m2");
+}

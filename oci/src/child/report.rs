@@ -75,9 +75,10 @@ pub enum Step {
     TimeOffsets,
     EnterTime,
     MountSetattr,
+    MemoryPolicy,
 }
 
-const STEPS: [(Step, &str); 47] = [
+const STEPS: [(Step, &str); 48] = [
     (Step::SyncWait, "waiting for the runtime"),
     (Step::Setns, "joining namespace"),
     (Step::Fork, "forking into the joined pid namespace"),
@@ -148,6 +149,10 @@ const STEPS: [(Step, &str); 47] = [
     (
         Step::MountSetattr,
         "setting recursive attributes with mount_setattr(2) (Linux 5.12 or later) of mount",
+    ),
+    (
+        Step::MemoryPolicy,
+        "setting the memory policy (linux.memoryPolicy) with set_mempolicy(2)",
     ),
 ];
 

@@ -298,6 +298,21 @@ fn process_attributes(p: &Prepared) -> Result<(), Failure> {
             return Err(Failure::now(Step::Scheduler, 0));
         }
     }
+    if let Some(pol) = &p.memory_policy {
+        let maxnode = (pol.nodes.len() * 64 + 1) as libc::c_ulong;
+        // SAFETY: nodes is a mask of maxnode - 1 bits that outlives the call.
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_set_mempolicy,
+                pol.mode,
+                pol.nodes.as_ptr(),
+                maxnode,
+            )
+        };
+        if r == -1 {
+            return Err(Failure::now(Step::MemoryPolicy, 0));
+        }
+    }
     if let Some(prio) = p.io_priority {
         const IOPRIO_WHO_PROCESS: libc::c_long = 1;
         // SAFETY: integer arguments; who 0 is the calling process.

@@ -5,6 +5,7 @@
 //! clarity). `child::Prepared` turns it into the raw data the clone uses.
 
 pub mod caps;
+pub mod mempolicy;
 pub mod mounts;
 pub mod namespaces;
 pub mod paths;
@@ -80,6 +81,8 @@ pub struct LaunchPlan {
     pub scheduler: Option<sched::SchedAttr>,
     /// process.ioPriority for ioprio_set(2).
     pub io_priority: Option<i32>,
+    /// linux.memoryPolicy for set_mempolicy(2).
+    pub memory_policy: Option<mempolicy::MemPolicy>,
     pub cwd: PathBuf,
     pub args: Vec<String>,
     pub env: Vec<String>,
@@ -179,6 +182,11 @@ pub fn plan(
             .io_priority()
             .as_ref()
             .map(sched::io_priority)
+            .transpose()?,
+        memory_policy: linux
+            .memory_policy()
+            .as_ref()
+            .map(mempolicy::plan)
             .transpose()?,
         cwd: process.cwd().clone(),
         exec_candidates: exec_candidates(&args[0], &env),

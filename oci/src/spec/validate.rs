@@ -182,7 +182,6 @@ fn validate_linux(spec: &Spec, bad: &Bad) -> Result<(), SpecError> {
     validate_time_offsets(linux, new.contains(&LinuxNamespaceType::Time), bad)?;
     for (field, set) in [
         ("linux.intelRdt", linux.intel_rdt().is_some()),
-        ("linux.memoryPolicy", linux.memory_policy().is_some()),
         ("linux.netDevices", linux.net_devices().is_some()),
         (
             "linux.mountLabel",

@@ -47,6 +47,8 @@ pub enum LaunchError {
     Fd { fd: RawFd, source: std::io::Error },
     #[error("container init exited during setup without a report")]
     Died,
+    #[error("{0}")]
+    SeccompListener(String),
 }
 
 /// A started init.
@@ -168,10 +170,21 @@ pub fn launch(req: &LaunchRequest) -> Result<Launched, LaunchError> {
     // (CREATED). Either may come first; wait for both.
     let mut forked = !req.plan.namespaces.fork_after_setns;
     let mut created = false;
+    // A notifying seccomp filter's listener, held until the init's pid is
+    // known (after FORKED), then handed to the seccomp agent at once: the
+    // init may already wait on it.
+    let mut listener_fd = None;
     while !(forked && created) {
-        match report::recv(parent_end.as_raw_fd()) {
-            Some(r) if r.tag == report::TAG_CREATED => created = true,
-            Some(r) if r.tag == report::TAG_FORKED => {
+        match report::recv_with_fd(parent_end.as_raw_fd()) {
+            Some((r, _)) if r.tag == report::TAG_CREATED => created = true,
+            Some((r, fd)) if r.tag == report::TAG_SECCOMP => {
+                listener_fd = Some(fd.ok_or_else(|| {
+                    LaunchError::SeccompListener(
+                        "linux.seccomp: the init sent no listener fd".into(),
+                    )
+                })?);
+            }
+            Some((r, _)) if r.tag == report::TAG_FORKED => {
                 forked = true;
                 // The first child only forked into the joined pid namespace.
                 reap(pid);
@@ -180,8 +193,11 @@ pub fn launch(req: &LaunchRequest) -> Result<Launched, LaunchError> {
                 guard.pid = init_pid;
                 start_time = crate::process::stat(init_pid).map_or(0, |s| s.start_time);
             }
-            Some(r) if r.tag == report::TAG_FAILED => return Err(child_error(req.plan, r)),
+            Some((r, _)) if r.tag == report::TAG_FAILED => return Err(child_error(req.plan, r)),
             _ => return Err(LaunchError::Died),
+        }
+        if forked && let Some(fd) = listener_fd.take() {
+            hand_listener(req, &state_json, init_pid, fd)?;
         }
     }
     guard.armed = false;
@@ -191,6 +207,40 @@ pub fn launch(req: &LaunchRequest) -> Result<Launched, LaunchError> {
         sync: parent_end,
         start_time,
     })
+}
+
+/// Sends a notifying filter's listener `fd` with the container process
+/// state to the seccomp agent at listenerPath (runtime spec, config-linux.md).
+fn hand_listener(
+    req: &LaunchRequest,
+    state_json: &[u8],
+    pid: i32,
+    fd: OwnedFd,
+) -> Result<(), LaunchError> {
+    use oci_spec::runtime::{ContainerState, State};
+    let listener = req
+        .seccomp
+        .as_ref()
+        .and_then(|s| s.listener())
+        .ok_or_else(|| {
+            LaunchError::SeccompListener(
+                "linux.seccomp: a listener fd came for a profile without listenerPath".into(),
+            )
+        })?;
+    let mut state: State = serde_json::from_slice(state_json).map_err(|e| {
+        LaunchError::SeccompListener(format!(
+            "linux.seccomp: the container state for the agent: {e}"
+        ))
+    })?;
+    if *state.status() == ContainerState::Created {
+        // The init has not finished its setup yet.
+        state.set_status(ContainerState::Creating);
+    }
+    state.set_pid(Some(pid));
+    use std::os::fd::AsFd;
+    listener
+        .send(fd.as_fd(), pid, state)
+        .map_err(|e| LaunchError::SeccompListener(e.to_string()))
 }
 
 /// Waits for the outcome of the exec of an init launched without a start
@@ -219,6 +269,7 @@ pub fn child_error(plan: &LaunchPlan, r: Report) -> LaunchError {
             S::Mount as u32,
             S::MountRemount as u32,
             S::MountPropagation as u32,
+            S::MountSetattr as u32,
         ]
         .contains(&s) =>
         {

@@ -167,12 +167,18 @@ pub fn features() -> String {
             "iversion", "lazytime", "loud", "mand", "noatime", "nodev", "nodiratime", "noexec",
             "noiversion", "nolazytime", "nomand", "norelatime", "nosuid", "private", "rbind",
             "relatime", "rprivate", "rshared", "rslave", "runbindable", "ro", "rw", "shared",
-            "slave", "strictatime", "sync", "unbindable"],
+            "slave", "strictatime", "sync", "unbindable",
+            "rro", "rrw", "rnosuid", "rsuid", "rnodev", "rdev", "rnoexec", "rexec",
+            "rnodiratime", "rdiratime", "rrelatime", "rnoatime", "rstrictatime",
+            "rnosymfollow", "rsymfollow"],
         "linux": {
-            "namespaces": ["cgroup", "ipc", "mount", "network", "pid", "user", "uts"],
+            "namespaces": ["cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"],
             "capabilities": caps,
             "cgroup": {"v1": false, "v2": true, "systemd": false, "systemdUser": false},
-            "seccomp": {"enabled": true},
+            "seccomp": {"enabled": true, "actions": ["SCMP_ACT_KILL", "SCMP_ACT_KILL_THREAD",
+                "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_TRAP", "SCMP_ACT_ERRNO", "SCMP_ACT_TRACE",
+                "SCMP_ACT_ALLOW", "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY"]},
+            "mountExtensions": {"idmap": {"enabled": false}},
             "apparmor": {"enabled": false},
             "selinux": {"enabled": false}
         }

@@ -23,6 +23,15 @@ fn invoked_as_corral_oci_it_is_the_runtime() {
             .iter()
             .any(|n| n == "user")
     );
+    let listed = |key: &str, want: &str| v[key].as_array().unwrap().iter().any(|o| o == want);
+    assert!(listed("mountOptions", "rro"), "{v}");
+    assert!(
+        v["linux"]["namespaces"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n == "time")
+    );
     let help = Command::new(&link).arg("--help").output().unwrap();
     let help = String::from_utf8_lossy(&help.stdout);
     for verb in [

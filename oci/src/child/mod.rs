@@ -38,6 +38,9 @@ pub struct PreparedMount {
     pub propagation: Vec<u64>,
     pub data: CString,
     pub bind: bool,
+    /// MOUNT_ATTR_* set and cleared recursively (mount_setattr).
+    pub rec_attr_set: u64,
+    pub rec_attr_clr: u64,
 }
 
 /// A device node ready for mknodat(2) (or a bind from the host).
@@ -101,6 +104,10 @@ pub struct Prepared {
     pub joins: Vec<(RawFd, i32)>,
     pub fork_after_setns: bool,
     pub new_cgroup_ns: bool,
+    /// A new time namespace to unshare, and the offsets written to
+    /// /proc/self/timens_offsets before the execve moves the process in.
+    pub new_time: bool,
+    pub time_offsets: CString,
     /// A new user namespace: become its root once the maps are written.
     pub new_user: bool,
     pub root: Option<PreparedRoot>,
@@ -110,6 +117,9 @@ pub struct Prepared {
     pub rlimits: Vec<(u32, libc::rlimit)>,
     pub oom_score_adj: Option<CString>,
     pub personality: Option<u64>,
+    pub scheduler: Option<crate::plan::sched::SchedAttr>,
+    pub io_priority: Option<i32>,
+    pub memory_policy: Option<crate::plan::mempolicy::MemPolicy>,
     pub caps: Option<CapSets>,
     pub last_cap: u32,
     pub uid: u32,
@@ -198,6 +208,8 @@ impl Prepared {
             joins,
             fork_after_setns: plan.namespaces.fork_after_setns,
             new_cgroup_ns: plan.namespaces.new_cgroup_ns,
+            new_time: plan.namespaces.new_time,
+            time_offsets: cstr("linux.timeOffsets", &plan.time_offsets)?,
             new_user: plan.namespaces.new_user,
             root,
             hostname: plan
@@ -233,6 +245,9 @@ impl Prepared {
                 .map(|v| cstr("oom_score_adj", v.to_string()))
                 .transpose()?,
             personality: plan.personality,
+            scheduler: plan.scheduler,
+            io_priority: plan.io_priority,
+            memory_policy: plan.memory_policy.clone(),
             caps: plan.caps,
             last_cap,
             uid: plan.identity.uid,

@@ -3,13 +3,15 @@
 //! allocating. The parent turns a failure into a message naming the step
 //! and the path or item it failed on.
 
-use std::os::fd::RawFd;
+use std::os::fd::{BorrowedFd, OwnedFd, RawFd};
 
 /// Message tags.
 pub const TAG_GO: u32 = 1;
 pub const TAG_CREATED: u32 = 2;
 pub const TAG_FAILED: u32 = 3;
 pub const TAG_FORKED: u32 = 4;
+/// The seccomp listener fd (SCM_RIGHTS) of a profile using SCMP_ACT_NOTIFY.
+pub const TAG_SECCOMP: u32 = 5;
 
 /// One message: a tag, the failed step, the item index within the step and
 /// an errno (or a pid for TAG_FORKED).
@@ -66,9 +68,17 @@ pub enum Step {
     StartContainerHook,
     Fds,
     OpenRoot,
+    SeccompListener,
+    Scheduler,
+    IoPriority,
+    UnshareTime,
+    TimeOffsets,
+    EnterTime,
+    MountSetattr,
+    MemoryPolicy,
 }
 
-const STEPS: [(Step, &str); 40] = [
+const STEPS: [(Step, &str); 48] = [
     (Step::SyncWait, "waiting for the runtime"),
     (Step::Setns, "joining namespace"),
     (Step::Fork, "forking into the joined pid namespace"),
@@ -118,6 +128,32 @@ const STEPS: [(Step, &str); 40] = [
         Step::OpenRoot,
         "opening the root filesystem with openat2(2), which resolves every path inside it (Linux 5.6 or later)",
     ),
+    (
+        Step::SeccompListener,
+        "passing the seccomp listener (SCMP_ACT_NOTIFY) to the runtime",
+    ),
+    (
+        Step::Scheduler,
+        "setting the scheduler (process.scheduler) with sched_setattr(2)",
+    ),
+    (
+        Step::IoPriority,
+        "setting the I/O priority (process.ioPriority) with ioprio_set(2)",
+    ),
+    (Step::UnshareTime, "creating the time namespace"),
+    (
+        Step::TimeOffsets,
+        "writing linux.timeOffsets to /proc/self/timens_offsets",
+    ),
+    (Step::EnterTime, "entering the new time namespace"),
+    (
+        Step::MountSetattr,
+        "setting recursive attributes with mount_setattr(2) (Linux 5.12 or later) of mount",
+    ),
+    (
+        Step::MemoryPolicy,
+        "setting the memory policy (linux.memoryPolicy) with set_mempolicy(2)",
+    ),
 ];
 
 /// A description of step number `n`.
@@ -162,6 +198,42 @@ pub fn send(fd: RawFd, r: Report) {
     };
 }
 
+/// Sends `r` with the descriptor `passed` (SCM_RIGHTS) on `fd`;
+/// async-signal-safe and allocation-free. Err is the errno.
+pub fn send_with_fd(fd: RawFd, r: Report, passed: RawFd) -> Result<(), i32> {
+    // SAFETY: r is a plain repr(C) value; its bytes are the message.
+    let bytes = unsafe {
+        std::slice::from_raw_parts(
+            (&r as *const Report).cast::<u8>(),
+            std::mem::size_of::<Report>(),
+        )
+    };
+    // SAFETY: the socket is open for the duration of the call.
+    let sock = unsafe { BorrowedFd::borrow_raw(fd) };
+    // SAFETY: so is the descriptor passed.
+    let passed = unsafe { BorrowedFd::borrow_raw(passed) };
+    crate::seccomp::send_fd(sock, passed, bytes)
+}
+
+/// Receives one report and the descriptor it carries, if any; None on EOF
+/// or error.
+pub fn recv_with_fd(fd: RawFd) -> Option<(Report, Option<OwnedFd>)> {
+    let mut r = Report::default();
+    // SAFETY: r is a plain repr(C) value we own; any bytes are a valid Report.
+    let buf = unsafe {
+        std::slice::from_raw_parts_mut(
+            (&mut r as *mut Report).cast::<u8>(),
+            std::mem::size_of::<Report>(),
+        )
+    };
+    // SAFETY: fd is the caller's open socket.
+    let sock = unsafe { BorrowedFd::borrow_raw(fd) };
+    match crate::seccomp::recv_maybe_fd(sock, buf) {
+        Ok((n, passed)) if n == std::mem::size_of::<Report>() => Some((r, passed)),
+        _ => None,
+    }
+}
+
 /// Receives one report; None on EOF or error.
 pub fn recv(fd: RawFd) -> Option<Report> {
     let mut r = Report::default();
@@ -182,5 +254,60 @@ pub fn recv(fd: RawFd) -> Option<Report> {
             continue;
         }
         return None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::{AsRawFd, FromRawFd};
+
+    fn seqpacket_pair() -> (OwnedFd, OwnedFd) {
+        let mut fds = [0; 2];
+        // SAFETY: fds is a valid array of two ints.
+        let r =
+            unsafe { libc::socketpair(libc::AF_UNIX, libc::SOCK_SEQPACKET, 0, fds.as_mut_ptr()) };
+        assert_eq!(r, 0);
+        // SAFETY: fds[0] was just created and is owned by nobody else.
+        let a = unsafe { OwnedFd::from_raw_fd(fds[0]) };
+        // SAFETY: likewise fds[1].
+        let b = unsafe { OwnedFd::from_raw_fd(fds[1]) };
+        (a, b)
+    }
+
+    #[test]
+    fn a_report_carries_a_descriptor_and_plain_reports_none() {
+        let (a, b) = seqpacket_pair();
+        let (x, _y) = seqpacket_pair();
+        let r = Report {
+            tag: TAG_SECCOMP,
+            ..Report::default()
+        };
+        send_with_fd(a.as_raw_fd(), r, x.as_raw_fd()).unwrap();
+        send(
+            a.as_raw_fd(),
+            Report {
+                tag: TAG_CREATED,
+                ..Report::default()
+            },
+        );
+        let (got, fd) = recv_with_fd(b.as_raw_fd()).unwrap();
+        assert_eq!(got, r);
+        let fd = fd.expect("the descriptor");
+        // The same socket end as x: both report the same inode.
+        let ino = |fd: RawFd| {
+            // SAFETY: stat is plain data; all-zero is a valid value.
+            let mut st: libc::stat = unsafe { std::mem::zeroed() };
+            // SAFETY: fd is open and st a valid out-pointer.
+            let r = unsafe { libc::fstat(fd, &mut st) };
+            assert_eq!(r, 0);
+            st.st_ino
+        };
+        assert_eq!(ino(fd.as_raw_fd()), ino(x.as_raw_fd()));
+        let (got, fd) = recv_with_fd(b.as_raw_fd()).unwrap();
+        assert_eq!(got.tag, TAG_CREATED);
+        assert!(fd.is_none());
+        drop(a);
+        assert!(recv_with_fd(b.as_raw_fd()).is_none());
     }
 }

@@ -25,7 +25,7 @@ use crate::plan::paths::{self, Leaf};
 use crate::plan::{LaunchPlan, RootfsPlan};
 use crate::sys;
 use std::ffi::{CStr, CString};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
@@ -74,6 +74,8 @@ pub fn prepare(
             propagation: m.propagation.clone(),
             data: cstr("mount options", &m.data)?,
             bind,
+            rec_attr_set: m.rec_attr_set,
+            rec_attr_clr: m.rec_attr_clr,
         });
     }
     let devices = r
@@ -216,7 +218,8 @@ fn mount_one(root: BorrowedFd, i: usize, m: &PreparedMount) -> Result<(), Failur
     let at = ProcFd::new(target.as_raw_fd());
     mount(m.source.as_ptr(), at.as_cstr(), fstype, m.flags, data).map_err(fail(Step::Mount, i))?;
     let remount = m.bind && m.remount_flags != 0;
-    if !remount && m.propagation.is_empty() {
+    let recursive = m.rec_attr_set | m.rec_attr_clr != 0;
+    if !remount && m.propagation.is_empty() && !recursive {
         return Ok(());
     }
     // The descriptor holds the mount point, now under the new mount: open
@@ -230,7 +233,43 @@ fn mount_one(root: BorrowedFd, i: usize, m: &PreparedMount) -> Result<(), Failur
     for &p in &m.propagation {
         mount(null(), at.as_cstr(), null(), p, null()).map_err(fail(Step::MountPropagation, i))?;
     }
+    if recursive {
+        set_recursive(top.as_raw_fd(), m).map_err(fail(Step::MountSetattr, i))?;
+    }
     Ok(())
+}
+
+/// The kernel's `struct mount_attr` (MOUNT_ATTR_SIZE_VER0).
+#[repr(C)]
+struct MountAttr {
+    attr_set: u64,
+    attr_clr: u64,
+    propagation: u64,
+    userns_fd: u64,
+}
+
+/// mount_setattr(2) with AT_RECURSIVE on the mount `fd` holds: the
+/// attributes reach every mount below it too (Linux 5.12).
+fn set_recursive(fd: RawFd, m: &PreparedMount) -> Result<(), i32> {
+    let attr = MountAttr {
+        attr_set: m.rec_attr_set,
+        attr_clr: m.rec_attr_clr,
+        propagation: 0,
+        userns_fd: 0,
+    };
+    // SAFETY: fd is an open O_PATH descriptor of the mount, the empty path
+    // with AT_EMPTY_PATH names it, and attr is valid for its size.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            fd,
+            c"".as_ptr(),
+            libc::AT_EMPTY_PATH | libc::AT_RECURSIVE,
+            &attr as *const MountAttr,
+            std::mem::size_of::<MountAttr>(),
+        )
+    };
+    if r == -1 { Err(sys::errno()) } else { Ok(()) }
 }
 
 /// Remounts the bind mount at `target` with `flags`, keeping the flags the

@@ -91,6 +91,9 @@ fn setup(p: &Prepared) -> Result<Never, (Failure, RawFd)> {
     }
     super::fds::apply(&p.fds).map_err(&on_sync)?;
     process_attributes(p).map_err(&on_sync)?;
+    // A notifying filter is installed during create, whose caller hands its
+    // listener to the seccomp agent; others as late as no_new_privs allows.
+    let notify = p.seccomp.as_ref().is_some_and(|s| s.listener().is_some());
     if !p.no_new_privs {
         // Without no_new_privs the filter needs CAP_SYS_ADMIN: install it
         // before the capabilities are dropped.
@@ -99,6 +102,9 @@ fn setup(p: &Prepared) -> Result<Never, (Failure, RawFd)> {
     identity::apply(p).map_err(&on_sync)?;
     if p.no_new_privs {
         identity::no_new_privs().map_err(&on_sync)?;
+        if notify {
+            install_seccomp(p).map_err(&on_sync)?;
+        }
     }
     if let Some(mask) = p.umask {
         // SAFETY: umask cannot fail.
@@ -125,7 +131,7 @@ fn setup(p: &Prepared) -> Result<Never, (Failure, RawFd)> {
         Step::StartContainerHook,
     )
     .map_err(wrap(out))?;
-    if p.no_new_privs {
+    if p.no_new_privs && !notify {
         install_seccomp(p).map_err(wrap(out))?;
     }
     Err((exec(p), out))
@@ -197,9 +203,51 @@ fn namespaces(p: &Prepared) -> Result<(), Failure> {
             return Err(Failure::now(Step::UnshareCgroup, 0));
         }
     }
+    if p.new_time {
+        time_namespace(p)?;
+    }
     // SAFETY: setsid has no arguments.
     if unsafe { libc::setsid() } == -1 {
         return Err(Failure::now(Step::Setsid, 0));
+    }
+    Ok(())
+}
+
+/// Makes the time namespace, sets its offsets and enters it. unshare only
+/// makes it the namespace of our children, and the kernel takes offsets
+/// only until a process is in it; so: unshare, write the offsets, then
+/// setns into it (execve moves a process in only since Linux 6.x).
+fn time_namespace(p: &Prepared) -> Result<(), Failure> {
+    // SAFETY: plain flag argument.
+    if unsafe { libc::unshare(libc::CLONE_NEWTIME) } == -1 {
+        return Err(Failure::now(Step::UnshareTime, 0));
+    }
+    if !p.time_offsets.is_empty() {
+        write_file(c"/proc/self/timens_offsets", p.time_offsets.to_bytes()).map_err(|e| {
+            Failure {
+                step: Step::TimeOffsets,
+                index: 0,
+                errno: e,
+            }
+        })?;
+    }
+    let path = c"/proc/self/ns/time_for_children";
+    // SAFETY: path is a valid NUL-terminated string.
+    let fd = unsafe { libc::open(path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+    if fd < 0 {
+        return Err(Failure::now(Step::EnterTime, 0));
+    }
+    // SAFETY: fd is the time namespace just opened; we are single-threaded.
+    let r = unsafe { libc::setns(fd, libc::CLONE_NEWTIME) };
+    let e = sys::errno();
+    // SAFETY: fd is ours.
+    unsafe { libc::close(fd) };
+    if r == -1 {
+        return Err(Failure {
+            step: Step::EnterTime,
+            index: 0,
+            errno: e,
+        });
     }
     Ok(())
 }
@@ -240,18 +288,70 @@ fn process_attributes(p: &Prepared) -> Result<(), Failure> {
             return Err(Failure::now(Step::Personality, 0));
         }
     }
+    // Both before the capability drop: a real-time policy, a negative nice
+    // or the real-time I/O class need CAP_SYS_NICE / CAP_SYS_ADMIN.
+    if let Some(attr) = &p.scheduler {
+        // SAFETY: attr is a sched_attr of the size it declares; pid 0 is
+        // the calling thread.
+        let r = unsafe { libc::syscall(libc::SYS_sched_setattr, 0, attr as *const _, 0) };
+        if r == -1 {
+            return Err(Failure::now(Step::Scheduler, 0));
+        }
+    }
+    if let Some(pol) = &p.memory_policy {
+        let maxnode = (pol.nodes.len() * 64 + 1) as libc::c_ulong;
+        // SAFETY: nodes is a mask of maxnode - 1 bits that outlives the call.
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_set_mempolicy,
+                pol.mode,
+                pol.nodes.as_ptr(),
+                maxnode,
+            )
+        };
+        if r == -1 {
+            return Err(Failure::now(Step::MemoryPolicy, 0));
+        }
+    }
+    if let Some(prio) = p.io_priority {
+        const IOPRIO_WHO_PROCESS: libc::c_long = 1;
+        // SAFETY: integer arguments; who 0 is the calling process.
+        let r = unsafe { libc::syscall(libc::SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, prio) };
+        if r == -1 {
+            return Err(Failure::now(Step::IoPriority, 0));
+        }
+    }
     Ok(())
 }
 
+/// Installs the filter; a notifying one's listener fd goes to the runtime
+/// over the sync socket (which forwards it to the seccomp agent) and is
+/// closed here, so the container never holds it.
 fn install_seccomp(p: &Prepared) -> Result<(), Failure> {
-    match &p.seccomp {
-        Some(prog) => prog.install().map_err(|e| Failure {
-            step: Step::Seccomp,
+    let Some(prog) = &p.seccomp else {
+        return Ok(());
+    };
+    let failed = |step| {
+        move |errno| Failure {
+            step,
             index: 0,
-            errno: e,
-        }),
-        None => Ok(()),
+            errno,
+        }
+    };
+    if prog.listener().is_none() {
+        return prog.install().map_err(failed(Step::Seccomp));
     }
+    let fd = prog
+        .install_with_listener()
+        .map_err(failed(Step::Seccomp))?;
+    let msg = Report {
+        tag: report::TAG_SECCOMP,
+        ..Report::default()
+    };
+    let sent = report::send_with_fd(p.sync, msg, fd);
+    // SAFETY: fd is the listener the kernel just gave us.
+    unsafe { libc::close(fd) };
+    sent.map_err(failed(Step::SeccompListener))
 }
 
 fn write_file(path: &CStr, value: &[u8]) -> Result<(), i32> {

@@ -59,12 +59,6 @@ impl Runtime {
         let plan = plan::plan(&bundle, &host, &|p| p.is_dir())?;
         check_supported(&plan, opts)?;
         let seccomp = super::compile_seccomp(&bundle)?;
-        if seccomp.as_ref().is_some_and(|p| p.listener().is_some()) {
-            return Err(RuntimeError::Unsupported(
-                "linux.seccomp: SCMP_ACT_NOTIFY (listenerPath) is not supported by the runtime yet"
-                    .into(),
-            ));
-        }
         self.store.claim(id)?;
         self.create_claimed(id, &bundle, &plan, seccomp, opts, start_now)
             .inspect_err(|_| {

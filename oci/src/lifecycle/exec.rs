@@ -96,7 +96,10 @@ impl Runtime {
             start_listener: None,
             console: console.as_ref(),
             last_cap: host.last_cap,
-            before_go: &|_| Ok(Vec::new()),
+            // The state a seccomp agent gets with a notifying filter's listener.
+            before_go: &|_| {
+                Ok(serde_json::to_vec(&state.oci(Status::Running)).expect("state serializes"))
+            },
             stdio: None,
             preserve_fds: &[],
         };

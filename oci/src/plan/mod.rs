@@ -5,9 +5,11 @@
 //! clarity). `child::Prepared` turns it into the raw data the clone uses.
 
 pub mod caps;
+pub mod mempolicy;
 pub mod mounts;
 pub mod namespaces;
 pub mod paths;
+pub mod sched;
 
 use crate::spec::Bundle;
 use caps::CapSets;
@@ -62,6 +64,9 @@ pub struct LaunchPlan {
     pub gid_map: String,
     pub rootfs: Option<RootfsPlan>,
     pub hostname: Option<String>,
+    /// linux.timeOffsets as written to /proc/self/timens_offsets (with a
+    /// new time namespace; empty otherwise).
+    pub time_offsets: String,
     pub domainname: Option<String>,
     /// (/proc/sys path, value), written after the root is in place.
     pub sysctls: Vec<(PathBuf, String)>,
@@ -72,6 +77,12 @@ pub struct LaunchPlan {
     pub no_new_privs: bool,
     pub oom_score_adj: Option<i32>,
     pub personality: Option<u64>,
+    /// process.scheduler for sched_setattr(2).
+    pub scheduler: Option<sched::SchedAttr>,
+    /// process.ioPriority for ioprio_set(2).
+    pub io_priority: Option<i32>,
+    /// linux.memoryPolicy for set_mempolicy(2).
+    pub memory_policy: Option<mempolicy::MemPolicy>,
     pub cwd: PathBuf,
     pub args: Vec<String>,
     pub env: Vec<String>,
@@ -129,6 +140,10 @@ pub fn plan(
         gid_map: id_map(linux.gid_mappings()),
         rootfs,
         hostname: spec.hostname().clone().filter(|h| !h.is_empty()),
+        time_offsets: match ns.new_time {
+            true => time_offsets(&linux),
+            false => String::new(),
+        },
         domainname: spec.domainname().clone().filter(|h| !h.is_empty()),
         sysctls: linux
             .sysctl()
@@ -158,6 +173,21 @@ pub fn plan(
             LinuxPersonalityDomain::PerLinux => 0,
             LinuxPersonalityDomain::PerLinux32 => 8,
         }),
+        scheduler: process
+            .scheduler()
+            .as_ref()
+            .map(sched::scheduler)
+            .transpose()?,
+        io_priority: process
+            .io_priority()
+            .as_ref()
+            .map(sched::io_priority)
+            .transpose()?,
+        memory_policy: linux
+            .memory_policy()
+            .as_ref()
+            .map(mempolicy::plan)
+            .transpose()?,
         cwd: process.cwd().clone(),
         exec_candidates: exec_candidates(&args[0], &env),
         args,
@@ -256,6 +286,22 @@ fn plan_rootfs(
             .map(PathBuf::from)
             .collect(),
     })
+}
+
+/// linux.timeOffsets (validated: monotonic and boottime only) as lines of
+/// `CLOCK SECS NANOSECS`, sorted by clock.
+fn time_offsets(linux: &oci_spec::runtime::Linux) -> String {
+    let mut v: Vec<_> = linux.time_offsets().iter().flatten().collect();
+    v.sort_by(|a, b| a.0.cmp(b.0));
+    v.into_iter()
+        .map(|(clock, o)| {
+            format!(
+                "{clock} {} {}\n",
+                o.secs().unwrap_or(0),
+                o.nanosecs().unwrap_or(0)
+            )
+        })
+        .collect()
 }
 
 /// The paths execve should try for `arg0`, searching the container's PATH

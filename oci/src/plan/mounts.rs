@@ -28,7 +28,51 @@ pub struct MountStep {
     /// A cgroup filesystem: mounted as cgroup2 with a cgroup namespace, or
     /// as a bind of the container's cgroup without one.
     pub cgroup: bool,
+    /// Recursive attributes (`rro`, `rnosuid`, ...): MOUNT_ATTR_* bits set
+    /// and cleared on the mount and every mount below it with
+    /// mount_setattr(2) and AT_RECURSIVE; both 0 for none.
+    pub rec_attr_set: u64,
+    pub rec_attr_clr: u64,
 }
+
+/// MOUNT_ATTR_* values of mount_setattr(2) (linux/mount.h).
+pub mod attr {
+    pub const RDONLY: u64 = 0x1;
+    pub const NOSUID: u64 = 0x2;
+    pub const NODEV: u64 = 0x4;
+    pub const NOEXEC: u64 = 0x8;
+    /// The atime mode field: RELATIME (0), NOATIME or STRICTATIME.
+    pub const ATIME: u64 = 0x70;
+    pub const RELATIME: u64 = 0x0;
+    pub const NOATIME: u64 = 0x10;
+    pub const STRICTATIME: u64 = 0x20;
+    pub const NODIRATIME: u64 = 0x80;
+    pub const NOSYMFOLLOW: u64 = 0x0020_0000;
+}
+
+/// Recursive options (runtime spec, config.md): (name, clear, MOUNT_ATTR_*).
+const RECURSIVE: [(&str, bool, u64); 12] = [
+    ("rro", false, attr::RDONLY),
+    ("rrw", true, attr::RDONLY),
+    ("rnosuid", false, attr::NOSUID),
+    ("rsuid", true, attr::NOSUID),
+    ("rnodev", false, attr::NODEV),
+    ("rdev", true, attr::NODEV),
+    ("rnoexec", false, attr::NOEXEC),
+    ("rexec", true, attr::NOEXEC),
+    ("rnodiratime", false, attr::NODIRATIME),
+    ("rdiratime", true, attr::NODIRATIME),
+    ("rnosymfollow", false, attr::NOSYMFOLLOW),
+    ("rsymfollow", true, attr::NOSYMFOLLOW),
+];
+
+/// Recursive atime modes: the kernel takes one mode, with the whole atime
+/// field cleared.
+const RECURSIVE_ATIME: [(&str, u64); 3] = [
+    ("rrelatime", attr::RELATIME),
+    ("rnoatime", attr::NOATIME),
+    ("rstrictatime", attr::STRICTATIME),
+];
 
 /// A mount option corral does not know or cannot honour.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -96,18 +140,34 @@ pub fn plan(
     is_dir: &dyn Fn(&std::path::Path) -> bool,
 ) -> Result<MountStep, MountOptionError> {
     let (mut flags, mut propagation, mut data) = (0u64, Vec::new(), Vec::new());
+    let (mut rec_set, mut rec_clr) = (0u64, 0u64);
     for opt in m.options().iter().flatten() {
         if let Some(&(_, clear, f)) = MS.iter().find(|(n, _, _)| n == opt) {
             if clear { flags &= !f } else { flags |= f }
         } else if let Some(p) = propagation_of(opt) {
             propagation.push(p);
-        } else if ["idmap", "ridmap"].contains(&opt.as_str())
-            || (opt.starts_with('r') && MS.iter().any(|(n, _, _)| *n == &opt[1..]))
-        {
+        } else if let Some(&(_, clear, a)) = RECURSIVE.iter().find(|(n, _, _)| n == opt) {
+            if clear {
+                rec_set &= !a;
+                rec_clr |= a;
+            } else {
+                rec_set |= a;
+                rec_clr &= !a;
+            }
+        } else if let Some(&(_, mode)) = RECURSIVE_ATIME.iter().find(|(n, _)| n == opt) {
+            rec_set = (rec_set & !attr::ATIME) | mode;
+            rec_clr |= attr::ATIME;
+        } else if ["ratime", "rnorelatime", "rnostrictatime"].contains(&opt.as_str()) {
             return Err(MountOptionError {
                 index,
                 option: opt.clone(),
-                problem: "recursive and id-mapped mount attributes are not supported yet",
+                problem: "the kernel sets one recursive atime mode: use rrelatime, rnoatime or rstrictatime",
+            });
+        } else if ["idmap", "ridmap"].contains(&opt.as_str()) {
+            return Err(MountOptionError {
+                index,
+                option: opt.clone(),
+                problem: "id-mapped mounts are not supported by corral yet",
             });
         } else if opt == "remount" {
             return Err(MountOptionError {
@@ -140,6 +200,8 @@ pub fn plan(
         data: data.join(","),
         bind,
         cgroup,
+        rec_attr_set: rec_set,
+        rec_attr_clr: rec_clr,
     })
 }
 
@@ -239,12 +301,40 @@ mod tests {
     }
 
     #[test]
+    fn recursive_options_become_mount_attributes() {
+        let m = mount(
+            r#"{"destination":"/x","type":"bind","source":"/x",
+                "options":["rbind","rro","rnosuid","rnoexec","rexec","rnoatime","rnosymfollow"]}"#,
+        );
+        let p = plan(0, &m, &|_| true).unwrap();
+        assert_eq!(
+            p.rec_attr_set,
+            attr::RDONLY | attr::NOSUID | attr::NOATIME | attr::NOSYMFOLLOW
+        );
+        assert_eq!(p.rec_attr_clr, attr::NOEXEC | attr::ATIME);
+        // rbind alone stays a bind; the recursive part is not a mount flag.
+        assert_eq!(p.flags, libc::MS_BIND | libc::MS_REC);
+        let m = mount(r#"{"destination":"/x","type":"bind","source":"/x","options":["rbind"]}"#);
+        let p = plan(0, &m, &|_| true).unwrap();
+        assert_eq!((p.rec_attr_set, p.rec_attr_clr), (0, 0));
+    }
+
+    #[test]
     fn unsupported_options_are_refused_by_index() {
-        let m =
-            mount(r#"{"destination":"/x","type":"bind","source":"/x","options":["rbind","rro"]}"#);
+        let m = mount(
+            r#"{"destination":"/x","type":"bind","source":"/x","options":["rbind","ratime"]}"#,
+        );
         let e = plan(4, &m, &|_| true).unwrap_err();
         assert_eq!(e.index, 4);
-        assert!(e.to_string().contains("mounts[4].options: \"rro\""), "{e}");
+        assert!(
+            e.to_string().contains("mounts[4].options: \"ratime\""),
+            "{e}"
+        );
+        let m = mount(
+            r#"{"destination":"/x","type":"bind","source":"/x","options":["rbind","idmap"]}"#,
+        );
+        let e = plan(1, &m, &|_| true).unwrap_err();
+        assert!(e.to_string().contains("id-mapped"), "{e}");
     }
 
     #[test]

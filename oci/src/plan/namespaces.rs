@@ -20,6 +20,11 @@ pub struct NamespacePlan {
     pub clone_flags: u64,
     /// A new cgroup namespace, unshared by the child once it is in its cgroup.
     pub new_cgroup_ns: bool,
+    /// A new time namespace, unshared by the child: a namespace made by the
+    /// clone would already hold the child, and the kernel only takes
+    /// offsets before a process enters it. The child writes them, then
+    /// enters it with setns.
+    pub new_time: bool,
     /// Namespaces joined in this order: user first (it grants the rights to
     /// join the others), mount last (its paths would hide the others).
     pub joins: Vec<Join>,
@@ -72,6 +77,7 @@ pub fn plan(list: &[LinuxNamespace]) -> NamespacePlan {
                 }
             }
             None if flag == libc::CLONE_NEWCGROUP => p.new_cgroup_ns = true,
+            None if flag == libc::CLONE_NEWTIME => p.new_time = true,
             None => p.clone_flags |= flag as u64,
         }
     }
@@ -99,7 +105,7 @@ mod tests {
     #[test]
     fn new_namespaces_become_clone_flags() {
         let p = plan(&ns(
-            r#"[{"type":"pid"},{"type":"mount"},{"type":"ipc"},{"type":"uts"},{"type":"network"},{"type":"cgroup"}]"#,
+            r#"[{"type":"pid"},{"type":"mount"},{"type":"ipc"},{"type":"uts"},{"type":"network"},{"type":"cgroup"},{"type":"time"}]"#,
         ));
         let want = libc::CLONE_NEWPID
             | libc::CLONE_NEWNS
@@ -108,6 +114,7 @@ mod tests {
             | libc::CLONE_NEWNET;
         assert_eq!(p.clone_flags, want as u64);
         assert!(p.new_cgroup_ns, "cgroup ns is unshared once in the cgroup");
+        assert!(p.new_time, "time ns is unshared, its offsets written first");
         assert!(p.joins.is_empty());
         assert!(!p.fork_after_setns);
     }

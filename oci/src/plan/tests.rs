@@ -135,3 +135,38 @@ fn without_a_mount_namespace_there_is_no_rootfs_plan() {
     .unwrap();
     assert!(p.rootfs.is_none());
 }
+
+#[test]
+fn scheduler_io_priority_and_time_offsets_are_planned() {
+    let p = plan(
+        &bundle(|v| {
+            v["process"]["scheduler"] = serde_json::json!({"policy": "SCHED_BATCH", "nice": 7});
+            v["process"]["ioPriority"] =
+                serde_json::json!({"class": "IOPRIO_CLASS_BE", "priority": 6});
+            v["linux"]["namespaces"]
+                .as_array_mut()
+                .unwrap()
+                .push(serde_json::json!({"type": "time"}));
+            v["linux"]["timeOffsets"] = serde_json::json!({
+                "monotonic": {"secs": 86400}, "boottime": {"secs": 172800, "nanosecs": 5}
+            });
+        }),
+        &host(),
+        &|_| true,
+    )
+    .unwrap();
+    let s = p.scheduler.unwrap();
+    assert_eq!((s.policy, s.nice), (3, 7));
+    assert_eq!(p.io_priority, Some(2 << 13 | 6));
+    assert!(p.namespaces.new_time);
+    assert_eq!(p.namespaces.clone_flags & libc::CLONE_NEWTIME as u64, 0);
+    assert_eq!(p.time_offsets, "boottime 172800 5\nmonotonic 86400 0\n");
+
+    let e = plan(
+        &bundle(|v| v["process"]["scheduler"] = serde_json::json!({"policy": "SCHED_FIFO"})),
+        &host(),
+        &|_| true,
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("process.scheduler.priority"), "{e}");
+}

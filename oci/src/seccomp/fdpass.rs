@@ -71,6 +71,19 @@ pub fn send_fd(socket: BorrowedFd<'_>, fd: BorrowedFd<'_>, payload: &[u8]) -> Re
 /// Returns the payload's length and the fd (close-on-exec). Allocation-free;
 /// Err is the errno (EBADMSG when the message carried no fd).
 pub fn recv_fd(socket: BorrowedFd<'_>, buf: &mut [u8]) -> Result<(usize, OwnedFd), i32> {
+    match recv_maybe_fd(socket, buf)? {
+        (n, Some(fd)) => Ok((n, fd)),
+        (_, None) => Err(libc::EBADMSG),
+    }
+}
+
+/// Receives a payload into `buf` and the fd it carries, if any (for a
+/// protocol where only some messages carry one). Allocation-free; Err is
+/// the errno.
+pub fn recv_maybe_fd(
+    socket: BorrowedFd<'_>,
+    buf: &mut [u8],
+) -> Result<(usize, Option<OwnedFd>), i32> {
     use std::os::fd::AsRawFd;
     let mut cbuf = CmsgBuf([0; 64]);
     let mut iov = libc::iovec {
@@ -98,7 +111,7 @@ pub fn recv_fd(socket: BorrowedFd<'_>, buf: &mut [u8]) -> Result<(usize, OwnedFd
     // `cbuf` holds headers.
     let cmsg = unsafe { libc::CMSG_FIRSTHDR(&msg) };
     if cmsg.is_null() {
-        return Err(libc::EBADMSG);
+        return Ok((n, None));
     }
     // SAFETY: a non-null first header lies inside `cbuf`.
     let hdr = unsafe { &*cmsg };
@@ -115,7 +128,7 @@ pub fn recv_fd(socket: BorrowedFd<'_>, buf: &mut [u8]) -> Result<(usize, OwnedFd
     // SAFETY: the SCM_RIGHTS header is followed by at least one int in `cbuf`.
     let fd = unsafe { data.cast::<RawFd>().read_unaligned() };
     // SAFETY: the kernel just installed this fd for us; nothing else owns it.
-    Ok((n, unsafe { OwnedFd::from_raw_fd(fd) }))
+    Ok((n, Some(unsafe { OwnedFd::from_raw_fd(fd) })))
 }
 
 #[cfg(test)]

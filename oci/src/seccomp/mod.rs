@@ -32,7 +32,7 @@ mod testutil;
 pub use compile::compile;
 pub use default::default_profile;
 pub use error::SeccompError;
-pub use fdpass::{recv_fd, send_fd};
+pub use fdpass::{recv_fd, recv_maybe_fd, send_fd};
 pub use libseccomp::version as libseccomp_version;
 pub use libseccomp::{SONAME as LIBSECCOMP_SONAME, api_level as libseccomp_api_level};
 pub use notify::NotifyListener;

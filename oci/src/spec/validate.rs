@@ -45,6 +45,17 @@ pub fn validate(file: &Path, dir: &Path, spec: &Spec) -> Result<(), SpecError> {
                 format!("{} is not an absolute path", m.destination().display()),
             ));
         }
+        for (field, maps) in [
+            ("uidMappings", m.uid_mappings()),
+            ("gidMappings", m.gid_mappings()),
+        ] {
+            if maps.as_ref().is_some_and(|v| !v.is_empty()) {
+                return Err(bad(
+                    &format!("mounts[{i}].{field}"),
+                    "id-mapped mounts are not supported by corral yet: remove the mappings".into(),
+                ));
+            }
+        }
     }
     validate_linux(spec, &bad)?;
     validate_hooks(spec, &bad)
@@ -88,17 +99,11 @@ fn validate_process(spec: &Spec, bad: &Bad) -> Result<(), SpecError> {
             "SELinux labels are not supported by corral: remove the label".into(),
         ));
     }
-    for (field, set) in [
-        ("process.ioPriority", process.io_priority().is_some()),
-        ("process.scheduler", process.scheduler().is_some()),
-        (
+    if process.exec_cpu_affinity().is_some() {
+        return Err(bad(
             "process.execCPUAffinity",
-            process.exec_cpu_affinity().is_some(),
-        ),
-    ] {
-        if set {
-            return Err(bad(field, "not supported by corral yet: remove it".into()));
-        }
+            "not supported by corral yet: remove it".into(),
+        ));
     }
     let mut seen = HashSet::new();
     for (i, r) in process.rlimits().iter().flatten().enumerate() {
@@ -129,12 +134,6 @@ fn validate_linux(spec: &Spec, bad: &Bad) -> Result<(), SpecError> {
             return Err(bad(
                 &format!("linux.namespaces[{i}].type"),
                 format!("namespace {} is listed twice", ns.typ()),
-            ));
-        }
-        if ns.typ() == LinuxNamespaceType::Time {
-            return Err(bad(
-                &format!("linux.namespaces[{i}]"),
-                "time namespaces are not supported by corral yet".into(),
             ));
         }
         match ns.path() {
@@ -180,11 +179,10 @@ fn validate_linux(spec: &Spec, bad: &Bad) -> Result<(), SpecError> {
     for key in linux.sysctl().iter().flat_map(|s| s.keys()) {
         validate_sysctl(key, &types, bad)?;
     }
+    validate_time_offsets(linux, new.contains(&LinuxNamespaceType::Time), bad)?;
     for (field, set) in [
         ("linux.intelRdt", linux.intel_rdt().is_some()),
-        ("linux.memoryPolicy", linux.memory_policy().is_some()),
         ("linux.netDevices", linux.net_devices().is_some()),
-        ("linux.timeOffsets", linux.time_offsets().is_some()),
         (
             "linux.mountLabel",
             linux.mount_label().as_ref().is_some_and(|l| !l.is_empty()) && selinux_enabled(),
@@ -192,6 +190,40 @@ fn validate_linux(spec: &Spec, bad: &Bad) -> Result<(), SpecError> {
     ] {
         if set {
             return Err(bad(field, "not supported by corral yet: remove it".into()));
+        }
+    }
+    Ok(())
+}
+
+/// linux.timeOffsets: only for a time namespace the container creates (a
+/// joined one has its offsets already), monotonic and boottime clocks.
+fn validate_time_offsets(
+    linux: &oci_spec::runtime::Linux,
+    new_time: bool,
+    bad: &Bad,
+) -> Result<(), SpecError> {
+    let Some(offsets) = linux.time_offsets() else {
+        return Ok(());
+    };
+    if !offsets.is_empty() && !new_time {
+        return Err(bad(
+            "linux.timeOffsets",
+            "offsets need a new time namespace: add {\"type\": \"time\"} (without a path) to linux.namespaces".into(),
+        ));
+    }
+    for (clock, o) in offsets {
+        let field = format!("linux.timeOffsets.{clock}");
+        if clock != "monotonic" && clock != "boottime" {
+            return Err(bad(
+                &field,
+                "only the monotonic and boottime clocks have offsets".into(),
+            ));
+        }
+        if o.nanosecs().is_some_and(|n| n >= 1_000_000_000) {
+            return Err(bad(
+                &format!("{field}.nanosecs"),
+                "must be below 1000000000".into(),
+            ));
         }
     }
     Ok(())
@@ -285,4 +317,52 @@ fn validate_hooks(spec: &Spec, bad: &Bad) -> Result<(), SpecError> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Validates the default spec after `edit`; the error text, if any.
+    fn check(edit: impl FnOnce(&mut serde_json::Value)) -> Result<(), String> {
+        let mut v: serde_json::Value = serde_json::from_str(super::super::DEFAULT_SPEC).unwrap();
+        edit(&mut v);
+        let spec: Spec = serde_json::from_value(v).unwrap();
+        let dir = std::env::temp_dir().join(format!("corral-validate-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("rootfs")).unwrap();
+        validate(&dir.join("config.json"), &dir, &spec).map_err(|e| e.to_string())
+    }
+
+    fn with_time_ns(v: &mut serde_json::Value) {
+        let ns = v["linux"]["namespaces"].as_array_mut().unwrap();
+        ns.push(serde_json::json!({"type": "time"}));
+    }
+
+    #[test]
+    fn time_offsets_need_a_new_time_namespace_and_known_clocks() {
+        let offsets = serde_json::json!({"monotonic": {"secs": 86400}});
+        let e = check(|v| v["linux"]["timeOffsets"] = offsets.clone()).unwrap_err();
+        assert!(
+            e.contains("linux.timeOffsets: offsets need a new time namespace"),
+            "{e}"
+        );
+        check(|v| {
+            with_time_ns(v);
+            v["linux"]["timeOffsets"] = offsets.clone();
+        })
+        .unwrap();
+        let e = check(|v| {
+            with_time_ns(v);
+            v["linux"]["timeOffsets"] = serde_json::json!({"realtime": {"secs": 1}});
+        })
+        .unwrap_err();
+        assert!(e.contains("linux.timeOffsets.realtime"), "{e}");
+        let e = check(|v| {
+            with_time_ns(v);
+            v["linux"]["timeOffsets"] =
+                serde_json::json!({"boottime": {"nanosecs": 1000000000u32}});
+        })
+        .unwrap_err();
+        assert!(e.contains("linux.timeOffsets.boottime.nanosecs"), "{e}");
+    }
 }

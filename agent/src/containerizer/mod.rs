@@ -11,8 +11,8 @@
 pub mod disk;
 mod exit;
 mod launch;
-mod resize;
 pub mod loader;
+mod resize;
 pub mod rootfs;
 mod spec;
 mod user;

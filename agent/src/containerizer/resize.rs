@@ -40,6 +40,7 @@ impl Containerizer {
             mem_mib: memory_target(mem_mib, read("memory.current"), in_force),
             io_bps: (None, None),
             sandbox: self.paths.sandbox(id),
+            image: None,
         };
         let mut patches = Vec::new();
         for i in &self.isolators {

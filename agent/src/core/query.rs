@@ -28,6 +28,9 @@ pub struct ContainerView {
     pub pid: Option<i32>,
     /// The latest state reported.
     pub state: Option<TaskState>,
+    /// The tasks it runs (a command task: itself; an executor: its live
+    /// tasks).
+    pub tasks: Vec<TaskId>,
     /// cpus, mem and disk asked for.
     pub cpus: f64,
     pub mem_mib: f64,
@@ -57,8 +60,14 @@ impl Agent {
                         _ => None,
                     },
                     state: None,
+                    tasks: live
+                        .iter()
+                        .filter_map(|t| self.containers.get(t))
+                        .map(|c| c.rec.task.task_id.clone())
+                        .collect(),
                     cpus: corral_api::v1::scalar_sum(all.iter().copied(), "cpus"),
                     mem_mib: corral_api::v1::scalar_sum(all.iter().copied(), "mem"),
+                    disk_mib: corral_api::v1::scalar_sum(all.iter().copied(), "disk"),
                 }
             })
             .collect()
@@ -84,6 +93,7 @@ impl Agent {
                             _ => None,
                         },
                         state: self.updates.latest(id).map(|s| s.state),
+                        tasks: vec![c.rec.task.task_id.clone()],
                         cpus: corral_api::v1::scalar_sum(&c.rec.task.resources, "cpus"),
                         mem_mib: corral_api::v1::scalar_sum(&c.rec.task.resources, "mem"),
                         disk_mib: corral_api::v1::scalar_sum(&c.rec.task.resources, "disk"),

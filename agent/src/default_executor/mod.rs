@@ -272,7 +272,7 @@ impl Runner {
     fn start(&mut self, id: &TaskId) -> Result<(), String> {
         let task = self.group.task(id).ok_or("unknown task")?;
         let command = task.command.as_ref().ok_or("the task has no command")?;
-        let argv = crate::containerizer::command_argv(command)?;
+        let argv = crate::containerizer::command_argv(command, None)?;
         let dir = self.env.sandbox.join("tasks").join(id.as_str());
         std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
         let open =

@@ -122,7 +122,7 @@ pub async fn report_usage(shared: Shared, every: std::time::Duration) {
                 framework_id: v.framework_id,
                 executor_id: corral_api::ExecutorId::new(v.task_id.as_str()),
                 container_id: v.container_id.as_str().to_string(),
-                task_ids: vec![v.task_id],
+                task_ids: v.tasks,
                 statistics,
             })
             .collect();

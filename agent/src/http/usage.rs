@@ -79,6 +79,7 @@ mod tests {
             name: "t".into(),
             pid: Some(1),
             state: None,
+            tasks: vec![corral_api::TaskId::new("t")],
             cpus: 0.5,
             mem_mib: 64.0,
             disk_mib: 0.0,

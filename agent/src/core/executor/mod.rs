@@ -440,7 +440,7 @@ mod tests {
         e.command = Some(default_executor_command());
         assert!(usable(&e, false).unwrap_err().contains("task groups only"));
         assert_eq!(usable(&e, true), Ok(()));
-        let argv = crate::containerizer::command_argv(&default_executor_command()).unwrap();
+        let argv = crate::containerizer::command_argv(&default_executor_command(), None).unwrap();
         assert_eq!(
             argv,
             [

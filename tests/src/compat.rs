@@ -46,12 +46,22 @@ pub fn pymesos_python() -> PathBuf {
 
 /// The shell command that runs `tests/compat/pymesos_executor.py` (a
 /// pymesos executor) with the venv's python, for an `ExecutorInfo`.
+///
+/// The script runs from a copy beside the venv: executors see the host's
+/// folders but get their own /tmp, and the repository may live under /tmp
+/// (a clean clone in CI does). Copied once per test process.
 pub fn pymesos_executor_command() -> String {
-    format!(
-        "exec {} {}",
-        pymesos_python().display(),
-        compat_file("pymesos_executor.py").display()
-    )
+    static COPY: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    let script = COPY.get_or_init(|| {
+        let src = compat_file("pymesos_executor.py");
+        let dest = cache_dir().join(format!("pymesos_executor-{}.py", std::process::id()));
+        let tmp = dest.with_extension("py.tmp");
+        std::fs::copy(&src, &tmp)
+            .unwrap_or_else(|e| panic!("copying {} to {}: {e}", src.display(), tmp.display()));
+        std::fs::rename(&tmp, &dest).unwrap();
+        dest
+    });
+    format!("exec {} {}", pymesos_python().display(), script.display())
 }
 
 /// What one run of `pymesos_launch.py` did.

@@ -3,7 +3,7 @@
 //! operator API at `/api/v1` (Mesos' `mesos.v1.master.Call` answered in the
 //! sub-object named after the lower-cased call type).
 
-use super::{Shared, check_content_type, error};
+use super::{Shared, check_content_type, error, gone};
 use crate::core::{CallError, Command, OperatorAction};
 use crate::view::View;
 use axum::body::Bytes;
@@ -31,10 +31,6 @@ pub(super) async fn health() -> Response {
 
 async fn view(shared: &Shared) -> Result<View, CallError> {
     let (tx, rx) = tokio::sync::oneshot::channel();
-    let gone = || CallError {
-        status: 503,
-        message: "the master is shutting down".into(),
-    };
     shared
         .master
         .send(Command::Inspect(tx))
@@ -170,7 +166,7 @@ pub(super) async fn operator(
             .ok_or_else(|| CallError::bad_request("expecting 'type' to be present"))?
             .to_string();
         if let Some(action) = action(&kind, &call)? {
-            act(&shared, action).await?;
+            super::ask(&shared, |reply| Command::Operator { action, reply }).await?;
             // Mesos answers its void operator calls 200 with no body.
             return Ok(Value::Null);
         }
@@ -217,19 +213,6 @@ fn action(kind: &str, call: &Value) -> Result<Option<OperatorAction>, CallError>
         }),
         _ => None,
     })
-}
-
-async fn act(shared: &Shared, action: OperatorAction) -> Result<(), CallError> {
-    let (reply, rx) = tokio::sync::oneshot::channel();
-    let gone = || CallError {
-        status: 503,
-        message: "the master is shutting down".into(),
-    };
-    shared
-        .master
-        .send(Command::Operator { action, reply })
-        .map_err(|_| gone())?;
-    rx.await.map_err(|_| gone())?
 }
 
 fn wire<T: serde::Serialize>(v: &T) -> Value {

@@ -58,12 +58,16 @@ pub(crate) async fn ask<T>(
     make: impl FnOnce(oneshot::Sender<Result<T, CallError>>) -> Command,
 ) -> Result<T, CallError> {
     let (tx, rx) = oneshot::channel();
-    let gone = || CallError {
-        status: 503,
-        message: "the master is shutting down".into(),
-    };
     shared.master.send(make(tx)).map_err(|_| gone())?;
     rx.await.map_err(|_| gone())?
+}
+
+/// 503: the master's loop is gone.
+pub(crate) fn gone() -> CallError {
+    CallError {
+        status: 503,
+        message: "the master is shutting down".into(),
+    }
 }
 
 /// Mesos' Content-Type rules: present (400), JSON (415 otherwise).

@@ -8,7 +8,7 @@ use corral_api::v1::{Offer, Reason, TaskState, TaskStatus};
 use corral_tests::agent::AgentProcess;
 use corral_tests::http::Client;
 use corral_tests::master::MasterProcess;
-use corral_tests::scheduler::{Scheduler, framework, task_for};
+use corral_tests::scheduler::{Scheduler, container_id, framework, task_for};
 use std::time::Duration;
 
 /// The probe program (alloc, forks, spin), run inside tasks.
@@ -130,14 +130,6 @@ impl Cluster {
         let path = self.agent.sandbox(&cid).join(file);
         std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
     }
-}
-
-fn container_id(s: &TaskStatus) -> String {
-    s.container_status
-        .as_ref()
-        .and_then(|c| c.container_id.as_ref())
-        .map(|c| c.as_str().to_string())
-        .expect("updates name their container")
 }
 
 fn states(updates: &[TaskStatus]) -> Vec<TaskState> {

@@ -13,7 +13,7 @@ use corral_api::{Bytes, ExecutorId, TaskId};
 use corral_tests::agent::AgentProcess;
 use corral_tests::compat::pymesos_executor_command;
 use corral_tests::master::MasterProcess;
-use corral_tests::scheduler::{Scheduler, framework, task_for};
+use corral_tests::scheduler::{Scheduler, container_id, framework, task_for};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -70,14 +70,6 @@ fn task(offer: &Offer, executor: &ExecutorInfo, id: &str, what: &str) -> TaskInf
     t.executor = Some(executor.clone());
     t.data = Some(Bytes::from(what));
     t
-}
-
-fn container_of(s: &corral_api::v1::TaskStatus) -> String {
-    s.container_status
-        .as_ref()
-        .and_then(|c| c.container_id.as_ref())
-        .map(|c| c.as_str().to_string())
-        .expect("updates name their container")
 }
 
 impl Cluster {
@@ -219,7 +211,7 @@ fn a_pymesos_executor_runs_a_task_messages_flow_and_updates_are_acknowledged() {
     let running = c.update("t1", TaskState::Running);
     assert_eq!(running.source, Some(Source::Executor), "{running:?}");
     assert_eq!(running.executor_id, Some(ExecutorId::new("e1")));
-    let cid = container_of(&running);
+    let cid = container_id(&running);
     let out = c.executor_says(&cid, "ACKNOWLEDGED t1");
     assert!(out.starts_with("REGISTERED e1\nLAUNCH t1 wait\n"), "{out}");
     // Framework → executor → framework.
@@ -241,7 +233,7 @@ fn two_tasks_on_one_executor_share_its_container_and_its_limits_follow_them() {
     let mut c = cluster(&[], false);
     let e = c.launch("shared", &[("a", "wait")]);
     let a = c.update("a", TaskState::Running);
-    let cid = container_of(&a);
+    let cid = container_id(&a);
     // The executor's 64 MiB and a's 32.
     c.cgroup_becomes(&cid, "memory.max", &(96u64 << 20).to_string());
     let offer = c.offer();
@@ -249,7 +241,7 @@ fn two_tasks_on_one_executor_share_its_container_and_its_limits_follow_them() {
     c.sched
         .accept_launch(vec![offer.id.clone()], vec![b], Some(0.0));
     let b = c.update("b", TaskState::Running);
-    assert_eq!(container_of(&b), cid, "both tasks run in one container");
+    assert_eq!(container_id(&b), cid, "both tasks run in one container");
     c.cgroup_becomes(&cid, "memory.max", &(128u64 << 20).to_string());
     // 1.2 cpus: 120 ms per 100 ms.
     c.cgroup_becomes(&cid, "cpu.max", "120000 100000");
@@ -297,7 +289,7 @@ fn an_executor_that_exits_with_a_running_task_fails_it() {
     let f = failure.failure.unwrap();
     assert_eq!(f.executor_id, Some(ExecutorId::new("quitter")));
     assert_eq!(f.status, Some(3 << 8));
-    let cid = container_of(&last);
+    let cid = container_id(&last);
     let cgroup = c.agent.cgroup().join("containers").join(&cid);
     let deadline = Instant::now() + T;
     while cgroup.exists() && Instant::now() < deadline {
@@ -316,7 +308,7 @@ fn a_kill_reaches_the_executor_as_a_kill_event() {
     assert_eq!(last.state, TaskState::Killed, "{last:?}");
     // Sent by the executor itself, on the KILL event.
     assert_eq!(last.source, Some(Source::Executor), "{last:?}");
-    c.executor_says(&container_of(&running), "KILL victim");
+    c.executor_says(&container_id(&running), "KILL victim");
 }
 
 #[test]
@@ -342,7 +334,7 @@ fn an_executor_that_never_subscribes_times_out_and_its_tasks_fail() {
         .agent
         .cgroup()
         .join("containers")
-        .join(container_of(&last));
+        .join(container_id(&last));
     let deadline = Instant::now() + T;
     while cgroup.exists() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(200));
@@ -361,7 +353,7 @@ fn shutdown_sends_shutdown_and_its_running_tasks_are_killed() {
     assert_eq!(status, 202, "{body}");
     let last = c.terminal("d");
     assert_eq!(last.state, TaskState::Killed, "{last:?}");
-    c.executor_says(&container_of(&running), "SHUTDOWN");
+    c.executor_says(&container_id(&running), "SHUTDOWN");
 }
 
 #[test]
@@ -370,7 +362,7 @@ fn an_executor_survives_an_agent_crash_subscribes_again_and_its_task_ends_once()
     let mut c = cluster(&["--executor-reregistration-timeout", "2mins"], true);
     c.launch("phoenix", &[("p", "wait")]);
     let running = c.update("p", TaskState::Running);
-    let cid = container_of(&running);
+    let cid = container_id(&running);
     c.executor_says(&cid, "ACKNOWLEDGED p");
     c.agent.kill();
     c.executor_says(&cid, "DISCONNECTED");
@@ -458,7 +450,7 @@ fn the_default_executor_runs_a_task_group_and_a_failure_kills_the_rest() {
         assert_eq!(last.source, Some(Source::Executor));
         let out = c
             .agent
-            .sandbox(&container_of(&last))
+            .sandbox(&container_id(&last))
             .join("tasks")
             .join(id)
             .join("stdout");
@@ -476,7 +468,7 @@ fn the_default_executor_runs_a_task_group_and_a_failure_kills_the_rest() {
         .agent
         .cgroup()
         .join("containers")
-        .join(container_of(&long));
+        .join(container_id(&long));
     let deadline = Instant::now() + T;
     while cgroup.exists() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(200));
@@ -537,5 +529,5 @@ fn the_executor_api_refuses_malformed_calls_and_strangers() {
     // The real executor was left alone: its task still finishes.
     c.message("e1", "finish t1");
     assert_eq!(c.terminal("t1").state, TaskState::Finished);
-    c.executor_says(&container_of(&running), "MESSAGE finish t1");
+    c.executor_says(&container_id(&running), "MESSAGE finish t1");
 }

@@ -14,7 +14,7 @@ use corral_api::v1::{
 use corral_tests::agent::AgentProcess;
 use corral_tests::image::{self, MARKER};
 use corral_tests::master::MasterProcess;
-use corral_tests::scheduler::{Scheduler, task_for};
+use corral_tests::scheduler::{Scheduler, container_id, task_for};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -200,14 +200,6 @@ impl Cluster {
             .map(|d| d.flatten().map(|e| e.path()).collect())
             .unwrap_or_default()
     }
-}
-
-fn container_id(s: &TaskStatus) -> String {
-    s.container_status
-        .as_ref()
-        .and_then(|c| c.container_id.as_ref())
-        .map(|c| c.as_str().to_string())
-        .expect("updates name their container")
 }
 
 /// What the looker task prints about its world.

@@ -6,7 +6,7 @@ use std::time::Duration;
 use corral_api::TaskId;
 use corral_api::json;
 use corral_api::scheduler::Event;
-use corral_api::v1::{CommandInfo, FrameworkInfo, Offer, Resource, Scalar, TaskInfo};
+use corral_api::v1::{CommandInfo, FrameworkInfo, Offer, Resource, Scalar, TaskInfo, TaskStatus};
 
 use crate::http::{self, Target};
 
@@ -96,4 +96,14 @@ fn task_from(
         command: Some(CommandInfo::shell(cmd)),
         ..TaskInfo::default()
     }
+}
+
+/// The agent's container id an update names (agents set it on every
+/// update they send); panics when absent.
+pub fn container_id(s: &TaskStatus) -> String {
+    s.container_status
+        .as_ref()
+        .and_then(|c| c.container_id.as_ref())
+        .map(|c| c.as_str().to_string())
+        .expect("updates name their container")
 }

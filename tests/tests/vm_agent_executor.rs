@@ -6,8 +6,8 @@
 
 use corral_api::scheduler::{Call, Event, EventType};
 use corral_api::v1::{
-    CommandInfo, ExecutorInfo, ExecutorType, Offer, OfferOperation, Reason, Source, TaskGroupInfo,
-    TaskInfo, TaskState,
+    CommandInfo, ExecutorInfo, ExecutorType, Offer, OfferOperation, Reason, Resource, Source,
+    TaskGroupInfo, TaskInfo, TaskState,
 };
 use corral_api::{Bytes, ExecutorId, TaskId};
 use corral_tests::agent::AgentProcess;
@@ -411,6 +411,25 @@ fn finished_once(c: &mut Cluster) {
 
 /// LAUNCH_GROUP of `(id, command)` tasks on the DEFAULT executor `eid`.
 fn launch_group(c: &mut Cluster, eid: &str, tasks: &[(&str, &str)]) {
+    launch_group_with_disk(c, eid, tasks, None);
+}
+
+/// `resources` plus `mib` of the offer's disk.
+fn with_disk(offer: &Offer, mut resources: Vec<Resource>, mib: f64) -> Vec<Resource> {
+    let mut disk = offer
+        .resources
+        .iter()
+        .find(|r| r.name == "disk")
+        .cloned()
+        .expect("the offer has disk");
+    disk.scalar = Some(corral_api::v1::Scalar::new(mib));
+    resources.push(disk);
+    resources
+}
+
+/// As [`launch_group`]; with `disk`, the executor and each task hold that
+/// many MiB of disk.
+fn launch_group_with_disk(c: &mut Cluster, eid: &str, tasks: &[(&str, &str)], disk: Option<f64>) {
     // An offer with room for all of them (a small one may come back from
     // an earlier group's ended tasks).
     let n = tasks.len() as f64 + 1.0;
@@ -421,15 +440,25 @@ fn launch_group(c: &mut Cluster, eid: &str, tasks: &[(&str, &str)]) {
             break o;
         }
     };
+    let resources = |id, cmd| {
+        let r = task_for(&offer, id, cmd, 0.1, 32.0).resources;
+        match disk {
+            Some(mib) => with_disk(&offer, r, mib),
+            None => r,
+        }
+    };
     let e = ExecutorInfo {
         r#type: Some(ExecutorType::Default),
         executor_id: ExecutorId::new(eid),
-        resources: task_for(&offer, "x", "true", 0.1, 32.0).resources,
+        resources: resources("x", "true"),
         ..ExecutorInfo::default()
     };
     let tasks = tasks
         .iter()
-        .map(|(id, cmd)| task_for(&offer, id, cmd, 0.1, 32.0))
+        .map(|(id, cmd)| TaskInfo {
+            resources: resources(id, cmd),
+            ..task_for(&offer, id, cmd, 0.1, 32.0)
+        })
         .collect();
     let op = OfferOperation::launch_group(e, TaskGroupInfo { tasks });
     c.sched.accept(vec![offer.id.clone()], vec![op], Some(0.0));
@@ -478,6 +507,48 @@ fn the_default_executor_runs_a_task_group_and_a_failure_kills_the_rest() {
         "the default executor exited\n{}",
         c.agent.log()
     );
+}
+
+#[test]
+fn an_executor_over_its_disk_quota_fails_all_its_tasks_with_the_disk_limitation() {
+    let mut c = cluster(&["--container-disk-watch-interval", "300ms"], false);
+    // Quota: 2 MiB for the executor and each of its two tasks; one task
+    // writes 8 MiB in the executor's sandbox.
+    let fill = "dd if=/dev/zero of=big bs=1M count=8; sleep 1000";
+    launch_group_with_disk(
+        &mut c,
+        "du",
+        &[("fill", fill), ("idle", "sleep 1000")],
+        Some(2.0),
+    );
+    // Both end, in either order.
+    let mut ended = std::collections::BTreeMap::new();
+    while ended.len() < 2 {
+        let e = c.until(|e| {
+            e.update
+                .as_ref()
+                .is_some_and(|u| u.status.state.is_terminal())
+        });
+        let s = e
+            .last()
+            .and_then(|e| e.update.as_ref())
+            .unwrap()
+            .status
+            .clone();
+        ended.insert(s.task_id.as_str().to_string(), s);
+    }
+    for id in ["fill", "idle"] {
+        let last = ended[id].clone();
+        assert_eq!(last.state, TaskState::Failed, "{last:?}\n{}", c.agent.log());
+        assert_eq!(
+            last.reason,
+            Some(Reason::ContainerLimitationDisk),
+            "{last:?}"
+        );
+        assert_eq!(last.source, Some(Source::Agent));
+        let message = last.message.clone().unwrap_or_default();
+        assert!(message.contains("exceeds quota (6.0 MiB)"), "{message}");
+    }
 }
 
 #[test]

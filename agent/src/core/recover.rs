@@ -67,9 +67,7 @@ impl Agent {
             return Ok(None);
         }
         let killed = paths.container(id).join("killed").exists();
-        let disk_exceeded = std::fs::read(paths.container(id).join("disk-exceeded"))
-            .ok()
-            .and_then(|b| serde_json::from_slice::<(u64, u64)>(&b).ok());
+        let disk_exceeded = super::disk::recorded(&paths, id);
         self.tasks
             .insert((framework_id, rec.task.task_id.clone()), id.clone());
         self.containers.insert(

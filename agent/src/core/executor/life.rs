@@ -46,11 +46,14 @@ pub(crate) fn ending_status(
             "Executor shut down".into(),
         ),
         None => {
-            if let Some(v) = verdict.filter(|v| v.reason == Some(Reason::ContainerLimitationMemory))
-            {
+            let limitation = [
+                Reason::ContainerLimitationMemory,
+                Reason::ContainerLimitationDisk,
+            ];
+            if let Some(v) = verdict.filter(|v| v.reason.is_some_and(|r| limitation.contains(&r))) {
                 return (
                     TaskState::Failed,
-                    Reason::ContainerLimitationMemory,
+                    v.reason.expect("filtered"),
                     v.message.clone(),
                 );
             }
@@ -110,9 +113,10 @@ impl Agent {
         };
         ex.phase = Phase::Finishing;
         ex.stream = None;
+        let disk = ex.disk_exceeded;
         let (cz, tx, id) = (self.containerizer.clone(), self.tx.clone(), cid.clone());
         tokio::task::spawn_blocking(move || {
-            let result = cz.finish(&id, false, None).map_err(|e| e.to_string());
+            let result = cz.finish(&id, false, disk).map_err(|e| e.to_string());
             let _ = tx.blocking_send(crate::core::Input::Finished { id, result });
         });
     }

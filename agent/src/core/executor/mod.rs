@@ -104,6 +104,8 @@ pub(crate) struct Executor {
     /// When its container is killed (cgroup.kill) after a SHUTDOWN.
     pub kill_at: Option<Instant>,
     pub ending: Option<Ending>,
+    /// Killed over its disk quota: (used, limit) bytes.
+    pub disk_exceeded: Option<(u64, u64)>,
     /// A task was ever sent to it (else, all its tasks killed before
     /// delivery, it is shut down: Mesos' MESOS-8411).
     pub sent_task: bool,
@@ -119,6 +121,7 @@ impl Executor {
             deadline: None,
             kill_at: None,
             ending: None,
+            disk_exceeded: None,
             sent_task: false,
         }
     }

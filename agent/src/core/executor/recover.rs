@@ -28,8 +28,10 @@ impl Agent {
             rec.framework.id.clone().unwrap_or_default(),
             rec.executor.executor_id.clone(),
         );
-        self.executors
-            .insert(cid.clone(), Executor::new(rec, Phase::Launching));
+        let mut ex = Executor::new(rec, Phase::Launching);
+        ex.disk_exceeded = crate::core::disk::recorded(&paths, cid);
+        let disk_exceeded = ex.disk_exceeded;
+        self.executors.insert(cid.clone(), ex);
         self.executor_ids.insert(key, cid.clone());
         if let Some(p) = self.containerizer.init(cid) {
             let started = Started {
@@ -46,7 +48,7 @@ impl Agent {
         if self.containerizer.known(cid) || paths.exit(cid).exists() {
             let verdict = self
                 .containerizer
-                .finish(cid, false, None)
+                .finish(cid, false, disk_exceeded)
                 .map_err(|e| e.to_string());
             self.on_executor_finished(cid, verdict);
         } else {

@@ -75,6 +75,10 @@ pub enum AgentCall {
         /// The frameworks of those tasks.
         #[serde(default)]
         frameworks: Vec<FrameworkInfo>,
+        /// The executors it runs now (each with its `framework_id`), so a
+        /// restarted master charges their resources again.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        executors: Vec<ExecutorInfo>,
     },
     /// A task's status changed; resent until acknowledged (same `uuid`).
     Update {

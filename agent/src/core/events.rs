@@ -5,7 +5,7 @@ use super::{Agent, Phase};
 use crate::checkpoint;
 use crate::link::LinkInput;
 use corral_api::agent_link::{AgentCall, AgentEvent};
-use corral_api::v1::{FrameworkInfo, Task, TaskState};
+use corral_api::v1::{ExecutorInfo, FrameworkInfo, Task, TaskState};
 
 impl Agent {
     pub(super) fn on_link(&mut self, input: LinkInput) {
@@ -55,10 +55,20 @@ impl Agent {
                 frameworks.push(c.rec.framework.clone());
             }
         }
+        let executors = self
+            .executors
+            .values()
+            .filter(|ex| ex.phase != Phase::Ended)
+            .map(|ex| ExecutorInfo {
+                framework_id: ex.rec.framework.id.clone(),
+                ..ex.rec.executor.clone()
+            })
+            .collect();
         AgentCall::Subscribe {
             agent_info: Box::new(self.info.clone()),
             tasks,
             frameworks,
+            executors,
         }
     }
 

@@ -57,7 +57,7 @@ impl Master {
             match op.r#type {
                 Some(OperationType::Launch) => {
                     for t in op.launch.map(|l| l.task_infos).unwrap_or_default() {
-                        self.launch(framework, &mut pool, t, None);
+                        self.launch(framework, &mut pool, t);
                     }
                 }
                 Some(OperationType::LaunchGroup) => {
@@ -170,15 +170,24 @@ impl Master {
         }
     }
 
-    fn launch(
-        &mut self,
-        framework: &FrameworkId,
-        pool: &mut Pool,
-        task: TaskInfo,
-        executor: Option<&corral_api::v1::ExecutorInfo>,
-    ) {
-        match self.validate_task(framework, pool, &task, executor) {
+    /// LAUNCH of one task; its executor, if it does not run on the agent
+    /// yet, is charged with it (`executors.rs`).
+    fn launch(&mut self, framework: &FrameworkId, pool: &mut Pool, task: TaskInfo) {
+        let charge = match &task.executor {
+            Some(e) => match self.executor_charge(framework, pool, e) {
+                Ok(charge) => charge,
+                Err(why) => return self.task_error(framework, &pool.agent, &[task], why),
+            },
+            None => None,
+        };
+        if let Some(c) = &charge {
+            pool.resources.subtract(c);
+        }
+        match self.validate_task(framework, pool, &task, None) {
             Ok(resources) => {
+                if let (Some(c), Some(e)) = (charge, &task.executor) {
+                    self.record_executor(framework, pool, e, c);
+                }
                 self.record_task(framework, pool, &task, resources);
                 let info = self.frameworks[framework].info.clone();
                 let event = AgentEvent::Launch {
@@ -187,12 +196,17 @@ impl Master {
                 };
                 self.to_agent(&pool.agent, &event);
             }
-            Err(why) => self.task_error(framework, &pool.agent, &[task], why),
+            Err(why) => {
+                if let Some(c) = &charge {
+                    pool.resources.add(c);
+                }
+                self.task_error(framework, &pool.agent, &[task], why)
+            }
         }
     }
 
-    /// LAUNCH_GROUP: all the group's tasks or none (Mesos), the executor's
-    /// resources counted once.
+    /// LAUNCH_GROUP: all the group's tasks or none (Mesos); the executor,
+    /// if it does not run on the agent yet, is charged with them.
     fn launch_group(
         &mut self,
         framework: &FrameworkId,
@@ -201,14 +215,11 @@ impl Master {
     ) {
         let tasks = group.task_group.tasks;
         let executor = group.executor;
-        let exec_res = match convert::to_alloc(&executor.resources) {
-            Ok(r) if pool.resources.contains(&r) => r,
-            Ok(_) => {
-                let why = "the executor asks for more than the offered resources".to_string();
-                return self.task_error(framework, &pool.agent, &tasks, why);
-            }
-            Err(e) => return self.task_error(framework, &pool.agent, &tasks, e.to_string()),
+        let charge = match self.executor_charge(framework, pool, &executor) {
+            Ok(charge) => charge,
+            Err(why) => return self.task_error(framework, &pool.agent, &tasks, why),
         };
+        let exec_res = charge.clone().unwrap_or_default();
         pool.resources.subtract(&exec_res);
         let mut charged = Vec::new();
         for t in &tasks {
@@ -226,12 +237,11 @@ impl Master {
                 }
             }
         }
-        for (i, (t, mut r)) in tasks.iter().zip(charged).enumerate() {
+        if let Some(c) = charge {
+            self.record_executor(framework, pool, &executor, c);
+        }
+        for (t, r) in tasks.iter().zip(charged) {
             pool.resources.add(&r);
-            if i == 0 {
-                pool.resources.add(&exec_res);
-                r.add(&exec_res);
-            }
             self.record_task(framework, pool, t, r);
         }
         let info = self.frameworks[framework].info.clone();
@@ -332,10 +342,8 @@ impl Master {
         if task.command.is_some() == has_executor && executor.is_none() {
             return Err("a task needs exactly one of 'command' and 'executor'".into());
         }
-        let mut res = convert::to_alloc(&task.resources).map_err(|e| e.to_string())?;
-        if let Some(e) = &task.executor {
-            res.add(&convert::to_alloc(&e.resources).map_err(|e| e.to_string())?);
-        }
+        // The executor's resources are charged apart (`executors.rs`).
+        let res = convert::to_alloc(&task.resources).map_err(|e| e.to_string())?;
         if res.is_empty() {
             return Err("task uses no resources".into());
         }

@@ -9,7 +9,7 @@ use crate::allocator::{Allocator, Used};
 use crate::convert;
 use corral_api::agent_link::{AgentCall, AgentEvent};
 use corral_api::scheduler::Event;
-use corral_api::v1::{AgentInfo, FrameworkInfo, Reason, Task, TaskState};
+use corral_api::v1::{AgentInfo, ExecutorInfo, Reason, Task, TaskState};
 use corral_api::{AgentId, FrameworkId, TaskId};
 use std::time::Instant;
 
@@ -18,16 +18,17 @@ impl Master {
         &mut self,
         mut info: AgentInfo,
         tasks: Vec<Task>,
-        _frameworks: Vec<FrameworkInfo>,
+        executors: Vec<ExecutorInfo>,
         now: Instant,
     ) -> Result<Subscription, CallError> {
+        let executors = self.reported_executors(executors);
         let total = convert::to_alloc(&info.resources)
             .map_err(|e| CallError::bad_request(format!("agent_info.resources: {e}")))?;
         let (stream, records) = Stream::open();
         let stream_id = stream.id.clone();
         let id = match info.id.clone() {
             Some(id) if self.agents.contains_key(&id) => {
-                self.agent_returns(&id, info, tasks, stream, now)?;
+                self.agent_returns(&id, info, tasks, executors, stream, now)?;
                 id
             }
             known => {
@@ -37,7 +38,8 @@ impl Master {
                     .iter()
                     .map(|t| (t.framework_id.clone(), t.task_id.clone()))
                     .collect();
-                let used = self.adopt_tasks(&id, tasks);
+                let mut used = self.adopt_tasks(&id, tasks);
+                used.extend(self.executors_used(&executors));
                 let key = self
                     .allocator
                     .add_agent(&total, &used)
@@ -62,6 +64,7 @@ impl Master {
                         registered_at: Master::wall_now(),
                         reservations: Default::default(),
                         usage: Vec::new(),
+                        executors,
                     },
                 );
                 id
@@ -126,6 +129,7 @@ impl Master {
         id: &AgentId,
         info: AgentInfo,
         reported: Vec<Task>,
+        executors: super::executors::Executors,
         stream: Stream,
         now: Instant,
     ) -> Result<(), CallError> {
@@ -201,6 +205,7 @@ impl Master {
         a.link = Link::Connected;
         a.last_heard = now;
         a.lost_tasks.clear();
+        a.executors = executors;
         self.readmit(id)
     }
 
@@ -213,7 +218,7 @@ impl Master {
             .total()
             .map_err(|e| CallError::bad_request(format!("agent_info.resources: {e}")))?;
         let a = &self.agents[id];
-        let used: Vec<Used> = a
+        let mut used: Vec<Used> = a
             .tasks
             .iter()
             .filter_map(|k| {
@@ -226,6 +231,7 @@ impl Master {
                 })
             })
             .collect();
+        used.extend(self.executors_used(&a.executors));
         let old = a.key;
         let _ = self.allocator.remove_agent(old);
         self.agent_keys.remove(&old);
@@ -294,6 +300,7 @@ impl Master {
                 executor_id,
                 status,
             } => {
+                self.executor_exited(id, &framework_id, &executor_id, now);
                 let event = corral_api::scheduler::Event::failure(
                     Some(id.clone()),
                     Some(executor_id),

@@ -186,11 +186,17 @@ impl Master {
     /// (the agents are told), the framework forgotten.
     pub(crate) fn remove_framework(&mut self, id: &FrameworkId, now: Instant) {
         self.remove_offers_of(id, now, false);
+        let with_executors = self
+            .agents
+            .iter()
+            .filter(|(_, a)| a.executors.keys().any(|(f, _)| f == id))
+            .map(|(agent, _)| agent.clone());
         let agents: std::collections::BTreeSet<_> = self
             .tasks
             .iter()
             .filter(|((f, _), _)| f == id)
             .map(|(_, t)| t.task.agent_id.clone())
+            .chain(with_executors)
             .collect();
         for agent in agents {
             self.to_agent(
@@ -213,6 +219,7 @@ impl Master {
                 a.tasks.remove(&k);
             }
         }
+        self.forget_executors_of(id);
         self.unpersist_framework(id);
         if let Some(f) = self.frameworks.remove(id) {
             self.framework_keys.remove(&f.key);

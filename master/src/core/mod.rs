@@ -14,6 +14,7 @@
 mod accept;
 mod agents;
 mod calls;
+mod executors;
 mod frameworks;
 mod offers;
 mod operator;
@@ -30,7 +31,7 @@ use crate::config::Config;
 use bytes::Bytes;
 use corral_api::agent_link::{AgentCall, AgentEvent};
 use corral_api::scheduler::Call;
-use corral_api::v1::{AgentInfo, FrameworkInfo, MasterInfo, Task, TaskStatus};
+use corral_api::v1::{AgentInfo, ExecutorInfo, FrameworkInfo, MasterInfo, Task, TaskStatus};
 use corral_api::{AgentId, FrameworkId, OfferId, TaskId};
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
@@ -105,7 +106,7 @@ pub enum Command {
     AgentSubscribe {
         info: Box<AgentInfo>,
         tasks: Vec<Task>,
-        frameworks: Vec<FrameworkInfo>,
+        executors: Vec<ExecutorInfo>,
         reply: Reply<Subscription>,
     },
     /// Any other agent call.
@@ -177,6 +178,8 @@ pub(crate) struct Agent {
     pub reservations: crate::reservation::AgentReservations,
     /// Its containers' usage, as last reported (memory only).
     pub usage: Vec<corral_api::agent_link::ContainerUsage>,
+    /// The executors running there, charged once each (`executors.rs`).
+    pub executors: executors::Executors,
 }
 
 impl Agent {
@@ -350,10 +353,10 @@ impl Master {
             Command::AgentSubscribe {
                 info,
                 tasks,
-                frameworks,
+                executors,
                 reply,
             } => {
-                let _ = reply.send(self.agent_subscribe(*info, tasks, frameworks, now));
+                let _ = reply.send(self.agent_subscribe(*info, tasks, executors, now));
             }
             Command::AgentCall {
                 agent_id,

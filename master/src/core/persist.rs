@@ -188,6 +188,7 @@ impl Master {
                 registered_at: r.registered_at,
                 reservations,
                 usage: Vec::new(),
+                executors: Default::default(),
             },
         );
     }

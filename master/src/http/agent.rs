@@ -34,13 +34,14 @@ async fn serve(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<Resp
     if let AgentCall::Subscribe {
         agent_info,
         tasks,
-        frameworks,
+        executors,
+        ..
     } = call
     {
         let sub = ask(shared, |reply| Command::AgentSubscribe {
             info: agent_info,
             tasks,
-            frameworks,
+            executors,
             reply,
         })
         .await?;

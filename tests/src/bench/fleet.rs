@@ -149,6 +149,7 @@ fn setup(
             agent_info: Box::new(info),
             tasks: Vec::new(),
             frameworks: Vec::new(),
+            executors: Vec::new(),
         };
         let sub = request(&target, &[("Accept", "application/json")], &call);
         let stream = EventStream::open(connect(token)?, &sub, &poller)

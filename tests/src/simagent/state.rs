@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use corral_api::agent_link::{AgentCall, AgentEvent};
 use corral_api::v1::{
-    AgentInfo, FrameworkInfo, Reason, Source, Task, TaskInfo, TaskState, TaskStatus,
+    AgentInfo, ExecutorInfo, FrameworkInfo, Reason, Source, Task, TaskInfo, TaskState, TaskStatus,
 };
 use corral_api::{AgentId, Bytes, ExecutorId, TaskId};
 
@@ -128,9 +128,10 @@ impl Brain {
             AgentEvent::LaunchGroup {
                 framework,
                 task_group,
-                ..
+                executor,
             } => {
-                for task in task_group.tasks {
+                for mut task in task_group.tasks {
+                    task.executor = Some((*executor).clone());
                     self.launch((*framework).clone(), task, now);
                 }
             }
@@ -289,12 +290,24 @@ impl Brain {
     }
 
     /// SUBSCRIBE with the agent's id (once it has one), its tasks that are
-    /// running or have unacknowledged updates, and their frameworks.
+    /// running or have unacknowledged updates, their frameworks, and the
+    /// executors of its live tasks (a simulated executor runs while one of
+    /// its tasks does).
     pub fn subscribe_call(&self, mut agent_info: AgentInfo) -> AgentCall {
         agent_info.id = self.agent_id.clone();
         let mut tasks = Vec::new();
         let mut frameworks: Vec<FrameworkInfo> = Vec::new();
+        let mut executors: Vec<ExecutorInfo> = Vec::new();
         for (key, t) in &self.tasks {
+            if let Some(e) = t.info.executor.as_ref().filter(|_| !t.state.is_terminal()) {
+                let e = ExecutorInfo {
+                    framework_id: Some(key.0.clone()),
+                    ..e.clone()
+                };
+                if !executors.contains(&e) {
+                    executors.push(e);
+                }
+            }
             let pending = self.queue.pending(key);
             if t.state.is_terminal() && pending.is_empty() {
                 continue;
@@ -320,6 +333,7 @@ impl Brain {
             agent_info: Box::new(agent_info),
             tasks,
             frameworks,
+            executors,
         }
     }
 }

@@ -147,6 +147,7 @@ fn shutdown_reconcile_and_subscribe_name_the_right_tasks() {
         agent_info,
         tasks,
         frameworks,
+        ..
     } = b.subscribe_call(AgentInfo::default())
     else {
         unreachable!()

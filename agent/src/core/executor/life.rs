@@ -102,6 +102,9 @@ impl Agent {
                 for id in self.live_tasks(cid) {
                     self.end_task(&id, TaskState::Failed, Reason::ContainerLaunchFailed, &why);
                 }
+                let ex = &self.executors[cid];
+                let key = (ex.framework_id(), ex.id().clone());
+                self.never_ran(key);
                 self.drop_executor(cid);
             }
         }

@@ -25,6 +25,7 @@ use super::{Agent, Container, Input, Phase};
 use crate::checkpoint;
 use crate::containerizer::TaskRecord;
 use crate::paths::ContainerId;
+use corral_api::agent_link::AgentCall;
 use corral_api::executor::Event;
 use corral_api::v1::{
     ExecutorInfo, ExecutorType, FrameworkInfo, KillPolicy, Reason, Resource, Source, TaskGroupInfo,
@@ -203,17 +204,23 @@ impl Agent {
         if recorded.is_empty() {
             return;
         }
-        if let Err(why) = usable(&executor, group) {
-            return self.fail_tasks(&recorded, Reason::ContainerLaunchFailed, &why);
-        }
         let key = (framework_id, executor.executor_id.clone());
-        let cid = match self.executor_ids.get(&key).cloned() {
+        let running = self.executor_ids.get(&key).cloned();
+        if let Err(why) = usable(&executor, group) {
+            self.fail_tasks(&recorded, Reason::ContainerLaunchFailed, &why);
+            if running.is_none() {
+                self.never_ran(key);
+            }
+            return;
+        }
+        let cid = match running {
             Some(cid) => cid,
             None => match self.start_executor(framework, executor, &recorded) {
                 Some(cid) => cid,
                 None => {
                     let why = "the executor's record could not be checkpointed";
-                    return self.fail_tasks(&recorded, Reason::ContainerLaunchFailed, why);
+                    self.fail_tasks(&recorded, Reason::ContainerLaunchFailed, why);
+                    return self.never_ran(key);
                 }
             },
         };
@@ -256,6 +263,20 @@ impl Agent {
         if !ex.send(event) {
             ex.queued.push(q);
         }
+    }
+
+    /// An executor the master charged for that never got a container:
+    /// EXECUTOR_EXITED (status -1, as Mesos' agent reports an executor
+    /// with no exit status) gives its resources back.
+    pub(crate) fn never_ran(&mut self, (framework_id, executor_id): (FrameworkId, ExecutorId)) {
+        self.send(
+            AgentCall::ExecutorExited {
+                framework_id,
+                executor_id,
+                status: -1,
+            },
+            None,
+        );
     }
 
     /// New tasks that cannot run: each fails at once.

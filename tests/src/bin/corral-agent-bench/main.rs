@@ -11,10 +11,12 @@
 //!    another, so the agent's per-task cost reads against a bare runtime's;
 //! 4. launches N tasks `sleep 600` the same way, reads the agent's RSS and
 //!    the tasks' cgroup memory with all N running, kills them, waits until
-//!    their containers are removed and reads the RSS again.
+//!    their containers are removed and reads the RSS again; this cycle is
+//!    run `--cycles` times (3), so memory the agent keeps per task shows
+//!    as growth from one cycle to the next.
 //!
-//! `corral-agent-bench [--tasks N] [--batch N] [--warmup N] [--corral PATH]
-//! [--out FILE]`; run it through `tests/bench/agent-launch`, which builds
+//! `corral-agent-bench [--tasks N] [--batch N] [--warmup N] [--cycles N]
+//! [--corral PATH] [--out FILE]`; run it through `tests/bench/agent-launch`, which builds
 //! it, waits until the machine is idle and boots the VM. Everything it
 //! starts is killed on the way out: the agent (its cgroup subtree with
 //! every task left in it killed and removed), the master, the crun
@@ -28,7 +30,7 @@ mod report;
 use cluster::{Agent, rss};
 use corral_tests::master::MasterProcess;
 use framework::{Framework, Phase, Size};
-use report::{Measured, report};
+use report::{Cycle, Measured, report};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -58,6 +60,7 @@ struct Options {
     tasks: usize,
     batch: usize,
     warmup: usize,
+    cycles: usize,
     corral: PathBuf,
     out: Option<PathBuf>,
 }
@@ -87,6 +90,7 @@ fn parse_args() -> Options {
         tasks: 100,
         batch: 10,
         warmup: 3,
+        cycles: 3,
         corral: PathBuf::from("target/release/corral"),
         out: None,
     };
@@ -105,13 +109,14 @@ fn parse_args() -> Options {
             "--tasks" => o.tasks = count("--tasks"),
             "--batch" => o.batch = count("--batch"),
             "--warmup" => o.warmup = count("--warmup"),
+            "--cycles" => o.cycles = count("--cycles"),
             "--corral" => o.corral = PathBuf::from(val()),
             "--out" => o.out = Some(PathBuf::from(val())),
             _ => usage(&format!("unknown argument {a}")),
         }
     }
-    if o.tasks == 0 || o.batch == 0 {
-        usage("--tasks and --batch must be at least 1");
+    if o.tasks == 0 || o.batch == 0 || o.cycles == 0 {
+        usage("--tasks, --batch and --cycles must be at least 1");
     }
     o
 }
@@ -119,7 +124,7 @@ fn parse_args() -> Options {
 fn usage(problem: &str) -> ! {
     eprintln!(
         "corral-agent-bench: {problem}\nusage: corral-agent-bench [--tasks N] [--batch N] \
-         [--warmup N] [--corral PATH] [--out FILE]"
+         [--warmup N] [--cycles N] [--corral PATH] [--out FILE]"
     );
     std::process::exit(2)
 }
@@ -215,20 +220,46 @@ fn measure(
     let truth = fw.run(&phase("true", "true", opts.tasks, false), PHASE_TIMEOUT)?;
     eprintln!("corral-agent-bench: {} `crun run`", opts.tasks);
     let crun_times = crun::run_times(crun, Path::new(WORK), bundle, opts.warmup, opts.tasks)?;
-    eprintln!("corral-agent-bench: {} tasks `sleep 600`", opts.tasks);
-    let sleepers = fw.run(
-        &phase("sleep", "sleep 600", opts.tasks, true),
-        PHASE_TIMEOUT,
-    )?;
-    std::thread::sleep(SETTLE);
-    let loaded = rss(agent.pid())?;
-    let containers = agent.container_memory();
-    let ids: Vec<String> = sleepers.tasks.iter().map(|s| s.id.clone()).collect();
-    let not_killed = fw.kill_all(&ids, PHASE_TIMEOUT)?;
-    let left = agent.wait_containers_gone(Duration::from_secs(60));
-    std::thread::sleep(SETTLE);
-    let after = rss(agent.pid())?;
     let mut checks = Vec::new();
+    let mut cycles = Vec::new();
+    let mut first = None;
+    for cycle in 1..=opts.cycles {
+        eprintln!(
+            "corral-agent-bench: cycle {cycle}: {} tasks `sleep 600`",
+            opts.tasks
+        );
+        // Task ids must not repeat: each cycle names its own.
+        let name = format!("sleep{cycle}-");
+        let sleep = Phase {
+            name: &name,
+            cmd: "sleep 600",
+            count: opts.tasks,
+            batch: opts.batch,
+            until_running: true,
+            serial: false,
+        };
+        let sleepers = fw.run(&sleep, PHASE_TIMEOUT)?;
+        std::thread::sleep(SETTLE);
+        let loaded = rss(agent.pid())?;
+        let containers = agent.container_memory();
+        let ids: Vec<String> = sleepers.tasks.iter().map(|s| s.id.clone()).collect();
+        let not_killed = fw.kill_all(&ids, PHASE_TIMEOUT)?;
+        let left = agent.wait_containers_gone(Duration::from_secs(60));
+        std::thread::sleep(SETTLE);
+        let after = rss(agent.pid())?;
+        checks.push(format!(
+            "cycle {cycle}: {not_killed} of {} sleepers ended other than TASK_KILLED; \
+             container cgroups left 60 s later: {left}",
+            ids.len()
+        ));
+        cycles.push(Cycle {
+            loaded,
+            after,
+            containers,
+        });
+        first.get_or_insert(sleepers);
+    }
+    let sleepers = first.expect("at least one cycle");
     for (what, r) in [
         ("`true` one at a time", &serial),
         ("`true`", &truth),
@@ -242,11 +273,6 @@ fn measure(
             ));
         }
     }
-    checks.push(format!(
-        "kill: {} of {} sleepers ended other than TASK_KILLED; container cgroups left 60 s later: {left}",
-        not_killed,
-        ids.len()
-    ));
     Ok(Measured {
         setup: setup(opts, crun, &corral_version(&opts.corral)),
         serial,
@@ -254,9 +280,7 @@ fn measure(
         sleepers,
         crun: crun_times,
         idle,
-        loaded,
-        after,
-        containers,
+        cycles,
         checks,
     })
 }

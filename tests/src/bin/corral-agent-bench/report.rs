@@ -19,14 +19,23 @@ pub(crate) struct Measured {
     pub(crate) sleepers: PhaseResult,
     /// `crun run` times of the same command.
     pub(crate) crun: Vec<Duration>,
-    /// Agent RSS: idle, with the sleepers running, after they were killed.
+    /// Agent RSS idle (registered, no task yet).
     pub(crate) idle: Rss,
-    pub(crate) loaded: Rss,
-    pub(crate) after: Rss,
-    /// Container cgroups and their memory.current summed, sleepers running.
-    pub(crate) containers: (usize, u64),
+    /// Each cycle of sleepers launched, running, killed and removed.
+    pub(crate) cycles: Vec<Cycle>,
     /// Notes: failures, leftovers, acknowledgements.
     pub(crate) checks: Vec<String>,
+}
+
+/// One cycle of `sleep 600` tasks.
+#[derive(Debug)]
+pub(crate) struct Cycle {
+    /// Agent RSS with all of them running, and after they were killed and
+    /// their containers removed.
+    pub(crate) loaded: Rss,
+    pub(crate) after: Rss,
+    /// Container cgroups and their memory.current summed, all running.
+    pub(crate) containers: (usize, u64),
 }
 
 /// One line of the latency table: its name, the phase, which durations,
@@ -179,25 +188,35 @@ pub(crate) fn report(m: &Measured, batch: usize) -> String {
     let _ = writeln!(
         out,
         "\n| agent memory (`/proc/PID/status`) | VmRSS MiB | VmHWM MiB |\n|---|---:|---:|\n\
-         | idle after start (registered, no task yet) | {:.1} | {:.1} |\n\
-         | {} `sleep 600` tasks RUNNING | {:.1} | {:.1} |\n\
-         | after they were killed and removed | {:.1} | {:.1} |",
+         | idle after start (registered, no task yet) | {:.1} | {:.1} |",
         mib(m.idle.rss_kib),
         mib(m.idle.hwm_kib),
-        s.tasks.len(),
-        mib(m.loaded.rss_kib),
-        mib(m.loaded.hwm_kib),
-        mib(m.after.rss_kib),
-        mib(m.after.hwm_kib),
     );
-    let (n, bytes) = m.containers;
-    let _ = writeln!(
-        out,
-        "\nWith the sleepers running: {n} container cgroups, memory.current summed \
-         {:.1} MiB ({:.2} MiB per task: executor, shell, sleep, kernel memory).",
-        bytes as f64 / (1 << 20) as f64,
-        bytes as f64 / (1 << 20) as f64 / n.max(1) as f64
-    );
+    for (i, c) in m.cycles.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "| cycle {}: {} `sleep 600` tasks RUNNING | {:.1} | {:.1} |\n\
+             | cycle {}: after they were killed and removed | {:.1} | {:.1} |",
+            i + 1,
+            s.tasks.len(),
+            mib(c.loaded.rss_kib),
+            mib(c.loaded.hwm_kib),
+            i + 1,
+            mib(c.after.rss_kib),
+            mib(c.after.hwm_kib),
+        );
+    }
+    for (i, c) in m.cycles.iter().enumerate() {
+        let (n, bytes) = c.containers;
+        let _ = writeln!(
+            out,
+            "\nCycle {}, the sleepers running: {n} container cgroups, memory.current summed \
+             {:.1} MiB ({:.2} MiB per task: executor, shell, sleep, kernel memory).",
+            i + 1,
+            bytes as f64 / (1 << 20) as f64,
+            bytes as f64 / (1 << 20) as f64 / n.max(1) as f64
+        );
+    }
     if !m.checks.is_empty() {
         out.push('\n');
         for c in &m.checks {

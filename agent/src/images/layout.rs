@@ -73,6 +73,7 @@ struct OciLayoutFile {
 pub enum Compression {
     None,
     Gzip,
+    Zstd,
 }
 
 /// A layer to apply.
@@ -259,7 +260,7 @@ impl Layout {
                 Ok(Layer {
                     compression: compression(&l.media_type).ok_or_else(|| {
                         Problem::Unsupported(format!(
-                            "layer {digest} has media type {:?} (supported: tar, tar+gzip)",
+                            "layer {digest} has media type {:?} (supported: tar, tar+gzip, tar+zstd)",
                             l.media_type
                         ))
                     })?,
@@ -291,6 +292,7 @@ pub fn compression(media_type: &str) -> Option<Compression> {
     match (t, media_type) {
         (Some("tar"), _) => Some(Compression::None),
         (Some("tar+gzip"), _) => Some(Compression::Gzip),
+        (Some("tar+zstd"), _) => Some(Compression::Zstd),
         (_, "application/vnd.docker.image.rootfs.diff.tar.gzip") => Some(Compression::Gzip),
         (_, "application/vnd.docker.image.rootfs.diff.tar") => Some(Compression::None),
         _ => None,
@@ -372,6 +374,10 @@ mod tests {
         );
         assert_eq!(
             compression("application/vnd.oci.image.layer.v1.tar+zstd"),
+            Some(Compression::Zstd)
+        );
+        assert_eq!(
+            compression("application/vnd.oci.image.layer.v1.tar+bzip2"),
             None
         );
     }

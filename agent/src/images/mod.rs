@@ -7,7 +7,7 @@
 //! `org.opencontainers.image.ref.name` annotation, `latest` by default).
 //! Each image is unpacked once into the store (`--docker-store-dir`),
 //! content-addressed by its manifest digest: every blob is checked against
-//! its sha256 digest and size, layers (tar, tar+gzip) are applied in order
+//! its sha256 digest and size, layers (tar, tar+gzip, tar+zstd) are applied in order
 //! with their whiteouts, into a staging folder renamed into place only when
 //! complete, under a per-image lock so concurrent launches unpack once.
 //!

@@ -8,6 +8,8 @@
 //! config's diff_id) once the layer is applied; the caller throws the
 //! whole rootfs away on any error.
 
+mod zstd;
+
 use super::Problem;
 use super::digest::{self, Hashing};
 use super::fsat::{Root, at, remove_at};
@@ -51,6 +53,7 @@ pub fn apply(root: &Path, layer: &Layer) -> Result<(), Problem> {
             layer,
             Hashing::new(flate2::read::MultiGzDecoder::new(&mut blob)),
         ),
+        Compression::Zstd => entries(&root, layer, Hashing::new(zstd::Frames::new(&mut blob))),
     };
     let (hex, size) = blob
         .finish()

@@ -188,3 +188,31 @@ fn a_layer_that_does_not_match_its_digest_is_refused() {
     let e = apply(&root, &l).unwrap_err().to_string();
     assert!(e.contains("does not match its digest"), "{e}");
 }
+
+#[test]
+fn a_zstd_layer_applies_and_its_diff_id_is_checked_on_the_decoded_tar() {
+    use ruzstd::encoding::{CompressionLevel, compress_to_vec};
+    let s = Scratch::new("unpack-zstd");
+    let root = s.0.join("root");
+    std::fs::create_dir(&root).unwrap();
+    let tar = tar_of(&[
+        E(b"etc/", T::Directory, b"", b""),
+        E(b"etc/motd", T::Regular, b"", b"zstd layer"),
+    ]);
+    let blob = compress_to_vec(&tar[..], CompressionLevel::Fastest);
+    let path = s.0.join("layer-zstd");
+    std::fs::write(&path, &blob).unwrap();
+    let mut l = Layer {
+        digest: Digest::parse(&format!("sha256:{}", sha256_hex(&blob))).unwrap(),
+        size: blob.len() as u64,
+        compression: Compression::Zstd,
+        diff_id: Some(Digest::parse(&format!("sha256:{}", sha256_hex(&tar))).unwrap()),
+        path,
+    };
+    apply(&root, &l).unwrap();
+    let motd = std::fs::read_to_string(root.join("etc/motd")).unwrap();
+    assert_eq!(motd, "zstd layer");
+    l.diff_id = Some(Digest::parse(&format!("sha256:{}", sha256_hex(b"other"))).unwrap());
+    let e = apply(&root, &l).unwrap_err();
+    assert!(e.to_string().contains("diff_id"), "{e}");
+}

@@ -112,6 +112,24 @@ fn errors_also_go_to_the_log_file_as_json() {
 }
 
 #[test]
+fn delete_of_a_container_with_no_state_fails_unless_forced_and_clears_its_folder() {
+    // As runc: containerd's shim deletes with --force what may be gone.
+    let oci = Oci::new("deleteghost");
+    let out = oci.run(&["delete", "ghost"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("container ghost does not exist"), "{err}");
+    let out = oci.run(&["delete", "--force", "ghost"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    // A create cut short before its state.json: the folder goes.
+    let left = oci.root().join("half");
+    std::fs::create_dir_all(&left).unwrap();
+    let out = oci.run(&["delete", "--force", "half"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(!left.exists(), "{} is removed", left.display());
+}
+
+#[test]
 fn create_refuses_a_bundle_without_config() {
     let oci = Oci::new("noconfig");
     let dir = std::env::temp_dir().join(format!("corral-oci-empty-{}", std::process::id()));

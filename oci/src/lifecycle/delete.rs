@@ -1,17 +1,30 @@
 //! `delete`: remove a stopped container — its cgroup, its state — and run the
 //! poststop hooks. `force` kills a live one first (cgroup.kill). Poststop
-//! hook failures are warnings: the container is gone either way.
+//! hook failures are warnings: the container is gone either way. As runc:
+//! a container with no state (unknown, or a create cut short before its
+//! state was written) has its folder removed, and is an error only without
+//! `force` (containerd's shim deletes with `--force` what may be gone).
 
 use super::{Runtime, RuntimeError};
 use crate::id::ContainerId;
 use crate::process::ProcessId;
-use crate::state::Status;
+use crate::state::{Status, StoreError};
 use std::time::{Duration, Instant};
 
 impl Runtime {
     /// Deletes container `id`; returns warnings from poststop hooks.
     pub fn delete(&self, id: &ContainerId, force: bool) -> Result<Vec<String>, RuntimeError> {
-        let state = self.load(id)?;
+        let state = match self.load(id) {
+            Err(RuntimeError::Store(StoreError::NotFound(_))) if force => {
+                self.store.remove(id)?;
+                return Ok(Vec::new());
+            }
+            Err(e @ RuntimeError::Store(StoreError::NotFound(_))) => {
+                self.store.remove(id)?;
+                return Err(e);
+            }
+            result => result?,
+        };
         let status = self.observe(&state);
         if matches!(status, Status::Created | Status::Running | Status::Paused) && !force {
             return Err(RuntimeError::WrongStatus {

@@ -402,3 +402,67 @@ fn corral_run_image_runs_the_command_in_the_image() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// PRUNE_IMAGES on the agent's operator API: (status, body).
+fn prune(c: &Cluster, excluded: &[&str]) -> (u16, String) {
+    let images: Vec<serde_json::Value> = excluded
+        .iter()
+        .map(|n| serde_json::json!({"type": "DOCKER", "docker": {"name": n}}))
+        .collect();
+    let body =
+        serde_json::json!({"type": "PRUNE_IMAGES", "prune_images": {"excluded_images": images}});
+    let mut http = corral_tests::http::Client::new(&c.agent.url());
+    let r = http
+        .post(
+            "/api/v1",
+            &[("Content-Type", "application/json")],
+            body.to_string().as_bytes(),
+        )
+        .unwrap();
+    (r.status, r.text())
+}
+
+#[test]
+fn prune_images_removes_unused_images_and_keeps_those_in_use_or_excluded() {
+    let disk = on_disk();
+    let mut c = cluster("overlay", true, Some(&disk.0));
+    c.launch("sleeper", "busybox:latest", "sleep 600", |_| {});
+    let running = c.update("sleeper", TaskState::Running);
+    // `entry` is another manifest over the same layers: a second folder.
+    c.launch("entry", "busybox:entry", "", |t| {
+        let cmd = t.command.as_mut().unwrap();
+        cmd.shell = false;
+        cmd.value = None;
+    });
+    c.ends("entry", TaskState::Finished);
+    assert_eq!(c.store_rootfs().len(), 2, "{:?}", c.store_rootfs());
+    let (status, text) = prune(&c, &[]);
+    assert_eq!(status, 200, "{text}");
+    let removed: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let removed = removed["prune_images"]["removed"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(removed.len(), 1, "only the ended task's image: {text}");
+    let left = c.store_rootfs();
+    assert_eq!(left.len(), 1, "the sleeper's image stays: {left:?}");
+    assert!(left[0].join("etc/image-marker").exists());
+    // An unknown exclusion is refused, naming it; nothing is removed.
+    let (status, text) = prune(&c, &["nope:1"]);
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains("nope:1"), "{text}");
+    let sid = running.task_id.clone();
+    let agent_id = running.agent_id.clone();
+    c.sched().kill(sid, agent_id);
+    c.ends("sleeper", TaskState::Killed);
+    let (status, text) = prune(&c, &["busybox:latest"]);
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(c.store_rootfs().len(), 1, "excluded: {text}");
+    let (status, text) = prune(&c, &[]);
+    assert_eq!(status, 200, "{text}");
+    assert!(c.store_rootfs().is_empty(), "{text}");
+    // The next task unpacks it again.
+    c.launch("after", "busybox", "cat /etc/image-marker", |_| {});
+    let after = c.ends("after", TaskState::Finished);
+    assert!(c.stdout(&after).contains(MARKER));
+}

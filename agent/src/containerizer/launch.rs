@@ -80,7 +80,8 @@ impl Containerizer {
             .command
             .as_ref()
             .ok_or_else(|| ContainerizerError::Task("the task has no command".into()))?;
-        let image = self.image_of(&rec.task)?;
+        let bundle = self.paths.bundle(id);
+        let image = self.provision_for(&rec.task, &bundle)?;
         let name = command
             .user
             .clone()
@@ -128,7 +129,6 @@ impl Containerizer {
         })
         .map_err(ContainerizerError::Task)?;
         merge_patches(&mut spec, &patches)?;
-        let bundle = self.paths.bundle(id);
         let root = bundle.join(crate::isolators::filesystem::ROOTFS);
         let started = checkpoint::write_json(&bundle.join("config.json"), &spec)
             .map_err(ContainerizerError::from)
@@ -144,7 +144,10 @@ impl Containerizer {
     }
 
     /// The task's image, provisioned; `None` without one.
-    fn image_of(&self, task: &TaskInfo) -> Result<Option<Provisioned>, ContainerizerError> {
+    pub(super) fn image_of(
+        &self,
+        task: &TaskInfo,
+    ) -> Result<Option<Provisioned>, ContainerizerError> {
         let Some(c) = &task.container else {
             return Ok(None);
         };

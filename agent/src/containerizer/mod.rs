@@ -10,6 +10,7 @@
 
 pub mod disk;
 mod exit;
+mod images;
 mod launch;
 pub mod loader;
 mod resize;
@@ -94,6 +95,9 @@ pub struct Containerizer {
     backend: rootfs::Backend,
     /// The argv prefix that starts the executor in image containers.
     launcher: Vec<String>,
+    /// Launches provisioning an image hold it shared, PRUNE_IMAGES
+    /// exclusively (`images.rs`).
+    image_gate: std::sync::RwLock<()>,
 }
 
 impl Containerizer {
@@ -116,6 +120,7 @@ impl Containerizer {
             cgroup_parent,
             backend: rootfs::Backend::Copy,
             launcher: Vec::new(),
+            image_gate: std::sync::RwLock::new(()),
             paths,
         }
     }

@@ -2,7 +2,8 @@
 //! `GET /version`, `GET /state` (the agent's id, resources, attributes and
 //! cgroup controllers), `GET /monitor/statistics` (Mesos' shape: one entry
 //! per executor with its `ResourceStatistics`) and the operator API at
-//! `POST /api/v1`: GET_HEALTH, GET_VERSION, GET_AGENT, GET_CONTAINERS;
+//! `POST /api/v1`: GET_HEALTH, GET_VERSION, GET_AGENT, GET_CONTAINERS,
+//! PRUNE_IMAGES;
 //! `GET /sandbox/{container_id}/{stdout|stderr}` (a task's output, see
 //! `sandbox.rs`); the v1 executor API at `POST /api/v1/executor`
 //! (`executor.rs`). [`report_usage`] sends the containers' statistics to
@@ -183,6 +184,7 @@ async fn operator(State(shared): State<Shared>, body: axum::body::Bytes) -> Resp
                 .collect();
             json!({"type": typ, "get_containers": {"containers": c}})
         }),
+        "PRUNE_IMAGES" => return prune_images(&shared, &call).await,
         "" => return (StatusCode::BAD_REQUEST, "the call has no 'type'").into_response(),
         other => {
             return (
@@ -195,5 +197,54 @@ async fn operator(State(shared): State<Shared>, body: axum::body::Bytes) -> Resp
     match answer {
         Some(v) => axum::Json(v).into_response(),
         None => unavailable(),
+    }
+}
+
+/// The names of `prune_images.excluded_images` (Mesos' `Image` messages:
+/// only DOCKER images have names here).
+fn excluded_images(call: &Value) -> Result<Vec<String>, String> {
+    let list = call
+        .pointer("/prune_images/excluded_images")
+        .cloned()
+        .unwrap_or(Value::Array(Vec::new()));
+    let images: Vec<corral_api::v1::Image> = corral_api::json::from_value(list)
+        .map_err(|e| format!("prune_images.excluded_images: {e}"))?;
+    images
+        .into_iter()
+        .enumerate()
+        .map(|(i, img)| match img.docker {
+            Some(d) if img.r#type == corral_api::v1::ImageType::Docker => Ok(d.name),
+            _ => Err(format!(
+                "prune_images.excluded_images[{i}]: only DOCKER images with a name are kept by name"
+            )),
+        })
+        .collect()
+}
+
+/// PRUNE_IMAGES: the store's images no container uses are removed (off
+/// the async threads); 200 with the folders removed (Mesos answers an
+/// empty 200; the body is corral's).
+async fn prune_images(shared: &Shared, call: &Value) -> Response {
+    let excluded = match excluded_images(call) {
+        Ok(names) => names,
+        Err(message) => return (StatusCode::BAD_REQUEST, message).into_response(),
+    };
+    let cz = shared.containerizer.clone();
+    let pruned = tokio::task::spawn_blocking(move || cz.prune_images(&excluded)).await;
+    match pruned {
+        Ok(Ok(removed)) => axum::Json(json!({
+            "type": "PRUNE_IMAGES",
+            "prune_images": {"removed": removed},
+        }))
+        .into_response(),
+        Ok(Err(crate::containerizer::ContainerizerError::Image(e))) => {
+            (StatusCode::BAD_REQUEST, e.to_string()).into_response()
+        }
+        Ok(Err(e)) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("the prune thread failed: {e}"),
+        )
+            .into_response(),
     }
 }

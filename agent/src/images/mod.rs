@@ -29,7 +29,7 @@ pub use digest::Digest;
 pub use layout::{Descriptor, Index, choose_manifest, choose_platform};
 pub use plan::{EntryKind, Step, plan_entry};
 pub use reference::Reference;
-pub use store::{ImageStore, Provisioned};
+pub use store::{ImageStore, Provisioned, folder};
 
 use std::path::PathBuf;
 

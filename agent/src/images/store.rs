@@ -11,8 +11,10 @@
 //! filesystem and renames the folder into place; the others wait and find
 //! it there. A crash mid-unpack leaves only a staging folder, never a
 //! half-unpacked rootfs under its digest. Rootfs folders are never
-//! changed once in place (containers get an overlay or a copy) and stay
-//! until removed by hand while no task uses them.
+//! changed once in place (containers get an overlay or a copy); the
+//! operator's PRUNE_IMAGES removes those no container uses
+//! ([`ImageStore::prune`], called by the containerizer, which knows the
+//! containers and keeps launches out while it runs).
 
 use super::config::RuntimeConfig;
 use super::digest::Digest;
@@ -20,6 +22,7 @@ use super::layout::Layout;
 use super::reference::Reference;
 use super::{ImageError, Problem, unpack};
 use corral_api::v1::{Image, ImageType};
+use std::collections::HashSet;
 use std::fs::File;
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
@@ -42,6 +45,11 @@ pub struct Provisioned {
 pub struct ImageStore {
     registry: Option<PathBuf>,
     dir: PathBuf,
+}
+
+/// An image's folder name in the store: `sha256-<manifest hex>`.
+pub fn folder(manifest: &Digest) -> String {
+    format!("sha256-{}", manifest.hex())
 }
 
 fn io(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> Problem {
@@ -80,7 +88,7 @@ impl ImageStore {
 
     /// The rootfs folder of the image with manifest `d`.
     pub fn rootfs(&self, d: &Digest) -> PathBuf {
-        self.dir.join("rootfs").join(format!("sha256-{}", d.hex()))
+        self.dir.join("rootfs").join(folder(d))
     }
 
     /// Resolves `image` and makes sure its rootfs is in the store
@@ -102,6 +110,49 @@ impl ImageStore {
             image: name.clone(),
             problem,
         })
+    }
+
+    /// The store folder name (`sha256-<manifest hex>`) the image named
+    /// `name` has now in the registry (its tag may have moved since it was
+    /// unpacked).
+    pub fn folder_of(&self, name: &str) -> Result<String, ImageError> {
+        let resolve = || -> Result<String, Problem> {
+            let reference = Reference::parse(name).map_err(Problem::BadReference)?;
+            let registry = self.registry.as_ref().ok_or(Problem::NoRegistry)?;
+            let resolved = Layout::open(registry, &reference)?.resolve(&reference)?;
+            Ok(folder(&resolved.manifest))
+        };
+        resolve().map_err(|problem| ImageError {
+            image: name.to_string(),
+            problem,
+        })
+    }
+
+    /// Removes every unpacked image whose folder name is in neither
+    /// `in_use` nor `keep`; the names removed. The caller makes sure no
+    /// launch provisions an image meanwhile.
+    pub fn prune(
+        &self,
+        in_use: &HashSet<String>,
+        keep: &HashSet<String>,
+    ) -> std::io::Result<Vec<String>> {
+        let dir = self.dir.join("rootfs");
+        let mut removed = Vec::new();
+        let entries = match std::fs::read_dir(&dir) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(removed),
+            entries => entries?,
+        };
+        for e in entries {
+            let name = e?.file_name().to_string_lossy().into_owned();
+            if in_use.contains(&name) || keep.contains(&name) {
+                continue;
+            }
+            std::fs::remove_dir_all(dir.join(&name))?;
+            let _ = std::fs::remove_file(self.dir.join("locks").join(&name));
+            removed.push(name);
+        }
+        removed.sort();
+        Ok(removed)
     }
 
     fn provision_named(&self, name: &str) -> Result<Provisioned, Problem> {

@@ -173,6 +173,20 @@ fn ports_ranges(p: &PortRanges) -> Ranges {
     }
 }
 
+/// The role `resources` were allocated to (their `allocation_info`), else
+/// `fallback`'s first role, else `*`: how a reported or recovered task or
+/// executor is charged.
+pub fn allocated_role(
+    resources: &[corral_api::v1::Resource],
+    fallback: Option<&corral_api::v1::FrameworkInfo>,
+) -> String {
+    resources
+        .iter()
+        .find_map(|r| r.allocation_info.as_ref().and_then(|a| a.role.clone()))
+        .or_else(|| fallback.and_then(|f| f.effective_roles().into_iter().next()))
+        .unwrap_or_else(|| "*".into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

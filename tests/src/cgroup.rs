@@ -146,3 +146,10 @@ impl Drop for DriverRoot {
         }
     }
 }
+
+/// The cgroup v2 folder of process `pid`, from /proc/PID/cgroup.
+pub fn of_pid(pid: &str) -> Option<PathBuf> {
+    let text = fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()?;
+    let rel = text.lines().find_map(|l| l.strip_prefix("0::"))?;
+    Some(Path::new("/sys/fs/cgroup").join(rel.trim_start_matches('/')))
+}

@@ -124,3 +124,13 @@ impl Drop for Oci {
         let _ = std::fs::remove_dir_all(&self.root);
     }
 }
+
+/// A finished command's status, stdout and stderr, for assertion messages.
+pub fn describe(o: &Output) -> String {
+    format!(
+        "status {:?}\nstdout: {}\nstderr: {}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}

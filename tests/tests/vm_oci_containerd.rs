@@ -6,7 +6,7 @@
 //! on drop its tasks and containers are deleted, containerd is stopped and
 //! the shims it started are ended.
 
-use corral_tests::oci::corral_bin;
+use corral_tests::oci::{corral_bin, describe as text};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output};
 use std::time::{Duration, Instant};
@@ -147,21 +147,6 @@ fn pids_with_arg(arg: &str) -> Vec<i32> {
     out
 }
 
-fn text(o: &Output) -> String {
-    format!(
-        "status {:?}\nstdout: {}\nstderr: {}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn cgroup_of(pid: &str) -> PathBuf {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
-    let rel = text.lines().find_map(|l| l.strip_prefix("0::")).unwrap();
-    Path::new("/sys/fs/cgroup").join(rel.trim_start_matches('/'))
-}
-
 fn wait_gone(path: &Path) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while path.exists() && Instant::now() < deadline {
@@ -197,7 +182,7 @@ fn containerd_execs_pauses_resumes_kills_and_deletes_a_task_with_its_limits() {
     );
     let (pid, status) = c.task("t2").expect("t2 is listed");
     assert_eq!(status, "RUNNING");
-    let cgroup = cgroup_of(&pid);
+    let cgroup = corral_tests::cgroup::of_pid(&pid).expect("the task's cgroup");
     let max = std::fs::read_to_string(cgroup.join("memory.max")).unwrap();
     assert_eq!(max.trim(), "67108864", "{}", cgroup.display());
     let out = c.ctr(&[

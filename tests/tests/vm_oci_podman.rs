@@ -5,7 +5,7 @@
 //! root imported as a tarball; vfs storage works on the VM's overlay root),
 //! all removed on drop with every container left in them.
 
-use corral_tests::oci::corral_bin;
+use corral_tests::oci::{corral_bin, describe as text};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -111,24 +111,8 @@ impl Drop for Podman {
     }
 }
 
-fn text(o: &Output) -> String {
-    format!(
-        "status {:?}\nstdout: {}\nstderr: {}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-/// The cgroup v2 folder of a process, from /proc/PID/cgroup.
-fn cgroup_of(pid: &str) -> Option<PathBuf> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()?;
-    let rel = text.lines().find_map(|l| l.strip_prefix("0::"))?;
-    Some(Path::new("/sys/fs/cgroup").join(rel.trim_start_matches('/')))
 }
 
 #[test]
@@ -186,7 +170,8 @@ fn podman_execs_pauses_resumes_stops_and_removes_a_detached_container() {
     assert_eq!(stdout(&out), "exec-ok\nsleep\n", "{}", text(&out));
     let out = p.podman(&["inspect", "--format", "{{.State.Pid}}", "long"]);
     let pid = stdout(&out).trim().to_string();
-    let cgroup = cgroup_of(&pid).unwrap_or_else(|| panic!("no cgroup for pid {pid:?}"));
+    let cgroup =
+        corral_tests::cgroup::of_pid(&pid).unwrap_or_else(|| panic!("no cgroup for pid {pid:?}"));
     assert!(cgroup.join("cgroup.procs").exists(), "{}", cgroup.display());
     let out = p.podman(&["pause", "long"]);
     assert!(out.status.success(), "{}", text(&out));

@@ -96,12 +96,7 @@ impl Master {
             let Some(f) = self.frameworks.get(&task.framework_id) else {
                 continue; // Its framework is gone: the agent is told below.
             };
-            let role = task
-                .resources
-                .iter()
-                .find_map(|r| r.allocation_info.as_ref().and_then(|a| a.role.clone()))
-                .or_else(|| f.info.effective_roles().into_iter().next())
-                .unwrap_or_else(|| "*".into());
+            let role = convert::allocated_role(&task.resources, Some(&f.info));
             let resources = convert::to_alloc(&task.resources).unwrap_or_default();
             if !task.state.is_terminal() {
                 used.push(Used {

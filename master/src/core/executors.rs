@@ -139,12 +139,7 @@ impl Master {
             let Ok(resources) = convert::to_alloc(&e.resources) else {
                 continue;
             };
-            let role = e
-                .resources
-                .iter()
-                .find_map(|r| r.allocation_info.as_ref().and_then(|a| a.role.clone()))
-                .or_else(|| f.info.effective_roles().into_iter().next())
-                .unwrap_or_else(|| "*".into());
+            let role = convert::allocated_role(&e.resources, Some(&f.info));
             let key = (framework.clone(), e.executor_id.clone());
             let info = normalized(&framework, &e);
             table.insert(

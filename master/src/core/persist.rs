@@ -103,11 +103,7 @@ impl Master {
         for r in snapshot.tasks {
             let task = r.task;
             let key = (task.framework_id.clone(), task.task_id.clone());
-            let role = task
-                .resources
-                .iter()
-                .find_map(|x| x.allocation_info.as_ref().and_then(|a| a.role.clone()))
-                .unwrap_or_else(|| "*".into());
+            let role = convert::allocated_role(&task.resources, None);
             let resources = convert::to_alloc(&task.resources).unwrap_or_default();
             let recovered = task.state.is_terminal();
             self.tasks.insert(

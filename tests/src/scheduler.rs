@@ -28,7 +28,9 @@ mod helpers;
 mod reader;
 mod reservations;
 
-pub use helpers::{container_id, framework, raw_post, summary, task_for, task_on_reserved};
+pub use helpers::{
+    container_id, disk_from, framework, raw_post, summary, task_for, task_on_reserved,
+};
 use reader::{Item, read_events};
 pub use reservations::{framework_in, reserve_op, reserved, unreserve_op};
 

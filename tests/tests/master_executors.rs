@@ -72,6 +72,18 @@ impl Held {
         e.update.unwrap().status
     }
 
+    /// Task "a" on a new executor "e1", running; 4 - 1 (executor) - 0.5
+    /// (a) cpus left.
+    fn start_a(&mut self) -> ExecutorInfo {
+        let (ids, offer) = self.take();
+        let e = executor(&offer, "e1");
+        self.s
+            .accept_launch(ids, vec![task(&offer, &e, "a")], Some(0.0));
+        self.update("a", TaskState::Running);
+        self.until_cpus(2.5);
+        e
+    }
+
     /// Every held offer, for one ACCEPT.
     fn take(&mut self) -> (Vec<OfferId>, Offer) {
         let offers = std::mem::take(&mut self.offers);
@@ -121,12 +133,7 @@ fn task(offer: &Offer, e: &ExecutorInfo, id: &str) -> TaskInfo {
 #[test]
 fn an_executor_is_charged_once_and_given_back_when_it_exits() {
     let (_m, agent, mut h) = setup("executor-charge");
-    let (ids, offer) = h.take();
-    let e = executor(&offer, "e1");
-    h.s.accept_launch(ids, vec![task(&offer, &e, "a")], Some(0.0));
-    h.update("a", TaskState::Running);
-    // 4 - 1 (executor) - 0.5 (a).
-    h.until_cpus(2.5);
+    let e = h.start_a();
     let (ids, offer) = h.take();
     h.s.accept_launch(ids, vec![task(&offer, &e, "b")], Some(0.0));
     h.update("b", TaskState::Running);
@@ -170,11 +177,7 @@ fn a_task_group_charges_its_executor_once_and_a_second_group_not_again() {
 #[test]
 fn a_task_naming_a_running_executor_with_another_executor_info_is_refused() {
     let (_m, _agent, mut h) = setup("executor-mismatch");
-    let (ids, offer) = h.take();
-    let e = executor(&offer, "e1");
-    h.s.accept_launch(ids, vec![task(&offer, &e, "a")], Some(0.0));
-    h.update("a", TaskState::Running);
-    h.until_cpus(2.5);
+    let e = h.start_a();
     let (ids, offer) = h.take();
     let mut other = e.clone();
     other.command = Some(CommandInfo::shell("./another-executor"));
@@ -191,11 +194,7 @@ fn a_task_naming_a_running_executor_with_another_executor_info_is_refused() {
 fn after_a_master_restart_the_agent_reports_its_executors_and_they_are_charged_again() {
     let (mut m, agent, mut h) = setup("executor-restart");
     let mut info = h.s.info();
-    let (ids, offer) = h.take();
-    let e = executor(&offer, "e1");
-    h.s.accept_launch(ids, vec![task(&offer, &e, "a")], Some(0.0));
-    h.update("a", TaskState::Running);
-    h.until_cpus(2.5);
+    let e = h.start_a();
     agent.wait_for("updates acknowledged", T, |a| a.pending_updates() == 0);
     // Task changes reach the registry by group commit (docs/master.md).
     std::thread::sleep(Duration::from_millis(300));

@@ -462,14 +462,8 @@ fn a_task_over_its_disk_quota_fails_with_the_disk_limitation() {
         0.5,
         64.0,
     );
-    let mut disk = offer
-        .resources
-        .iter()
-        .find(|r| r.name == "disk")
-        .cloned()
-        .expect("the offer has disk");
-    disk.scalar = Some(corral_api::v1::Scalar::new(2.0));
-    task.resources.push(disk);
+    task.resources
+        .push(corral_tests::scheduler::disk_from(&offer, 2.0));
     c.sched
         .accept_launch(vec![offer.id.clone()], vec![task], Some(0.0));
     let last = c.ends("filler", TaskState::Failed);

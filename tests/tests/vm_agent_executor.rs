@@ -416,14 +416,7 @@ fn launch_group(c: &mut Cluster, eid: &str, tasks: &[(&str, &str)]) {
 
 /// `resources` plus `mib` of the offer's disk.
 fn with_disk(offer: &Offer, mut resources: Vec<Resource>, mib: f64) -> Vec<Resource> {
-    let mut disk = offer
-        .resources
-        .iter()
-        .find(|r| r.name == "disk")
-        .cloned()
-        .expect("the offer has disk");
-    disk.scalar = Some(corral_api::v1::Scalar::new(mib));
-    resources.push(disk);
+    resources.push(corral_tests::scheduler::disk_from(offer, mib));
     resources
 }
 

@@ -58,6 +58,18 @@ pub fn task_for(offer: &Offer, id: &str, cmd: &str, cpus: f64, mem: f64) -> Task
     task_from(offer, id, cmd, (cpus, mem), |_| true)
 }
 
+/// `mib` of `offer`'s disk (its entry copied: role, allocation kept).
+pub fn disk_from(offer: &Offer, mib: f64) -> Resource {
+    let mut disk = offer
+        .resources
+        .iter()
+        .find(|r| r.name == "disk")
+        .cloned()
+        .expect("the offer has disk");
+    disk.scalar = Some(corral_api::v1::Scalar::new(mib));
+    disk
+}
+
 /// As [`task_for`], taking `cpus` and `mem` from the offer's reserved
 /// entries only (their reservation stack copied).
 pub fn task_on_reserved(offer: &Offer, id: &str, cmd: &str, cpus: f64, mem: f64) -> TaskInfo {

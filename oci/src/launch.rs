@@ -45,6 +45,8 @@ pub enum LaunchError {
     },
     #[error("file descriptor {fd} for the container process: {source}")]
     Fd { fd: RawFd, source: std::io::Error },
+    #[error("process.execCPUAffinity.initial: sched_setaffinity(2) of the runtime's thread: {0}")]
+    Affinity(std::io::Error),
     #[error("container init exited during setup without a report")]
     Died,
     #[error("{0}")]
@@ -132,7 +134,16 @@ pub fn launch(req: &LaunchRequest) -> Result<Launched, LaunchError> {
         path: req.cgroup_dir.to_path_buf(),
         message: e.to_string(),
     })?;
-    let (pid, pidfd, in_cgroup) = clone_child(&prepared, &parent_end, &cgroup, req.plan)?;
+    let clone = || clone_child(&prepared, &parent_end, &cgroup, req.plan);
+    let initial = req
+        .plan
+        .exec_affinity
+        .as_ref()
+        .and_then(|a| a.initial.as_ref());
+    let (pid, pidfd, in_cgroup) = match initial {
+        Some(mask) => with_affinity(mask, clone)?,
+        None => clone()?,
+    };
     drop(child_end);
     drop(joins);
     drop((sources, listener, hook_copy));
@@ -441,6 +452,43 @@ fn socketpair() -> Result<(OwnedFd, OwnedFd), LaunchError> {
     // SAFETY: likewise fds[1].
     let b = unsafe { OwnedFd::from_raw_fd(fds[1]) };
     Ok((a, b))
+}
+
+/// Runs `f` (the clone) with the calling thread on the CPUs of `mask`
+/// (process.execCPUAffinity.initial: the process starts with it), then
+/// puts the thread's own affinity back.
+fn with_affinity<T>(
+    mask: &crate::plan::affinity::CpuMask,
+    f: impl FnOnce() -> Result<T, LaunchError>,
+) -> Result<T, LaunchError> {
+    // Room for 8192 CPUs, the kernel's largest NR_CPUS.
+    let mut own = [0u64; 128];
+    // SAFETY: `own` is writable for its size in bytes; pid 0 is this thread.
+    let got = unsafe {
+        libc::syscall(
+            libc::SYS_sched_getaffinity,
+            0,
+            std::mem::size_of_val(&own),
+            own.as_mut_ptr(),
+        )
+    };
+    if got < 0 {
+        return Err(LaunchError::Affinity(std::io::Error::last_os_error()));
+    }
+    let set = |words: &[u64], bytes: usize| {
+        // SAFETY: `words` holds at least `bytes` bytes and outlives the call.
+        let r = unsafe { libc::syscall(libc::SYS_sched_setaffinity, 0, bytes, words.as_ptr()) };
+        if r == -1 {
+            Err(LaunchError::Affinity(std::io::Error::last_os_error()))
+        } else {
+            Ok(())
+        }
+    };
+    set(&mask.0, mask.bytes())?;
+    let result = f();
+    // The kernel said how many bytes of the mask it wrote.
+    set(&own, got as usize)?;
+    result
 }
 
 /// clone3 into the cgroup; falls back without CLONE_INTO_CGROUP. Returns

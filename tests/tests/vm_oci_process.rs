@@ -334,3 +334,60 @@ fn a_memory_policy_on_a_missing_node_fails_create_and_leaves_nothing() {
     assert!(err.contains("linux.memoryPolicy"), "{err}");
     nothing_left(&oci, "m2");
 }
+
+#[test]
+fn exec_cpu_affinity_puts_an_execd_process_on_its_cpus() {
+    vm::require();
+    let oci = Oci::new("affinity");
+    let b = TestBundle::busybox("affinity", &["sleep", "600"]);
+    oci.ok(&[
+        "run",
+        "--detach",
+        "--bundle",
+        b.dir().to_str().unwrap(),
+        "aff",
+    ]);
+    let file = b.dir().join("exec-process.json");
+    let exec = |affinity: serde_json::Value| {
+        let process = json!({
+            "args": ["sh", "-c", "grep Cpus_allowed_list /proc/self/status"],
+            "cwd": "/",
+            "user": {"uid": 0, "gid": 0},
+            "execCPUAffinity": affinity,
+        });
+        std::fs::write(&file, process.to_string()).unwrap();
+        oci.run(&["exec", "--process", file.to_str().unwrap(), "aff"])
+    };
+    let allowed = |out: std::process::Output| {
+        assert!(
+            out.status.success(),
+            "{}",
+            corral_tests::oci::describe(&out)
+        );
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.trim()
+            .trim_start_matches("Cpus_allowed_list:")
+            .trim()
+            .to_string()
+    };
+    // The VM has 2 CPUs.
+    assert_eq!(allowed(exec(json!({"final": "1"}))), "1");
+    assert_eq!(allowed(exec(json!({"initial": "0", "final": "1"}))), "1");
+    // initial alone: the runtime clones from CPU 0; where the process ends
+    // up is the kernel's call (the spec's words): here, the cgroup's CPUs.
+    assert_eq!(allowed(exec(json!({"initial": "0"}))), "0-1");
+    // The init is not affected, and the runtime's own CPUs are restored.
+    let init = oci.pid("aff");
+    let status = std::fs::read_to_string(format!("/proc/{init}/status")).unwrap();
+    assert!(status.contains("Cpus_allowed_list:\t0-1"), "{status}");
+    // A CPU the machine does not have fails the exec, naming the field.
+    let out = exec(json!({"final": "7"}));
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("process.execCPUAffinity.final"), "{err}");
+    let out = exec(json!({"initial": "7"}));
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("process.execCPUAffinity.initial"), "{err}");
+    oci.ok(&["delete", "--force", "aff"]);
+}

@@ -120,6 +120,8 @@ pub struct Prepared {
     pub scheduler: Option<crate::plan::sched::SchedAttr>,
     pub io_priority: Option<i32>,
     pub memory_policy: Option<crate::plan::mempolicy::MemPolicy>,
+    /// process.execCPUAffinity.final (exec only).
+    pub cpu_affinity: Option<crate::plan::affinity::CpuMask>,
     pub caps: Option<CapSets>,
     pub last_cap: u32,
     pub uid: u32,
@@ -248,6 +250,7 @@ impl Prepared {
             scheduler: plan.scheduler,
             io_priority: plan.io_priority,
             memory_policy: plan.memory_policy.clone(),
+            cpu_affinity: plan.exec_affinity.as_ref().and_then(|a| a.last.clone()),
             caps: plan.caps,
             last_cap,
             uid: plan.identity.uid,

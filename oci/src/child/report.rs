@@ -76,9 +76,10 @@ pub enum Step {
     EnterTime,
     MountSetattr,
     MemoryPolicy,
+    CpuAffinity,
 }
 
-const STEPS: [(Step, &str); 48] = [
+const STEPS: [(Step, &str); 49] = [
     (Step::SyncWait, "waiting for the runtime"),
     (Step::Setns, "joining namespace"),
     (Step::Fork, "forking into the joined pid namespace"),
@@ -153,6 +154,10 @@ const STEPS: [(Step, &str); 48] = [
     (
         Step::MemoryPolicy,
         "setting the memory policy (linux.memoryPolicy) with set_mempolicy(2)",
+    ),
+    (
+        Step::CpuAffinity,
+        "setting the CPU affinity (process.execCPUAffinity.final) with sched_setaffinity(2)",
     ),
 ];
 

@@ -313,6 +313,21 @@ fn process_attributes(p: &Prepared) -> Result<(), Failure> {
             return Err(Failure::now(Step::MemoryPolicy, 0));
         }
     }
+    if let Some(mask) = &p.cpu_affinity {
+        // SAFETY: the mask is `bytes()` long and outlives the call; pid 0
+        // is the calling thread.
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_sched_setaffinity,
+                0,
+                mask.bytes(),
+                mask.0.as_ptr(),
+            )
+        };
+        if r == -1 {
+            return Err(Failure::now(Step::CpuAffinity, 0));
+        }
+    }
     if let Some(prio) = p.io_priority {
         const IOPRIO_WHO_PROCESS: libc::c_long = 1;
         // SAFETY: integer arguments; who 0 is the calling process.

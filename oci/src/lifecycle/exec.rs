@@ -87,7 +87,13 @@ impl Runtime {
             last_cap: last_cap(),
             no_pivot: false,
         };
-        let plan = plan::plan(&bundle, &host, &|p| p.is_dir())?;
+        let mut plan = plan::plan(&bundle, &host, &|p| p.is_dir())?;
+        let affinity = bundle
+            .spec
+            .process()
+            .as_ref()
+            .and_then(|p| p.exec_cpu_affinity().clone());
+        plan.exec_affinity = affinity.as_ref().map(plan::affinity::plan).transpose()?;
         let seccomp = super::compile_seccomp(&bundle)?;
         let req = LaunchRequest {
             plan: &plan,

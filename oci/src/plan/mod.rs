@@ -4,6 +4,7 @@
 //! any syscall runs, and unit-tested without root (crun's speed, youki's
 //! clarity). `child::Prepared` turns it into the raw data the clone uses.
 
+pub mod affinity;
 pub mod caps;
 pub mod mempolicy;
 pub mod mounts;
@@ -83,6 +84,9 @@ pub struct LaunchPlan {
     pub io_priority: Option<i32>,
     /// linux.memoryPolicy for set_mempolicy(2).
     pub memory_policy: Option<mempolicy::MemPolicy>,
+    /// process.execCPUAffinity: set by `exec` only (not applicable to the
+    /// container's init).
+    pub exec_affinity: Option<affinity::ExecAffinity>,
     pub cwd: PathBuf,
     pub args: Vec<String>,
     pub env: Vec<String>,
@@ -188,6 +192,7 @@ pub fn plan(
             .as_ref()
             .map(mempolicy::plan)
             .transpose()?,
+        exec_affinity: None,
         cwd: process.cwd().clone(),
         exec_candidates: exec_candidates(&args[0], &env),
         args,

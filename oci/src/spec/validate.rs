@@ -99,12 +99,6 @@ fn validate_process(spec: &Spec, bad: &Bad) -> Result<(), SpecError> {
             "SELinux labels are not supported by corral: remove the label".into(),
         ));
     }
-    if process.exec_cpu_affinity().is_some() {
-        return Err(bad(
-            "process.execCPUAffinity",
-            "not supported by corral yet: remove it".into(),
-        ));
-    }
     let mut seen = HashSet::new();
     for (i, r) in process.rlimits().iter().flatten().enumerate() {
         if !seen.insert(format!("{:?}", r.typ())) {

@@ -23,6 +23,8 @@ pub struct AgentView {
     pub reserved: Vec<Resource>,
     /// Its containers' usage as last reported.
     pub usage: Vec<ContainerUsage>,
+    /// The executors running there (each with its `framework_id`).
+    pub executors: Vec<corral_api::v1::ExecutorInfo>,
 }
 
 /// One framework as the operator API shows it.
@@ -71,6 +73,7 @@ impl View {
                     total: agent_total(a),
                     reserved: a.reservations.to_wire(),
                     usage: a.usage.clone(),
+                    executors: a.executors.values().map(|e| e.info.clone()).collect(),
                 })
                 .collect(),
             frameworks: m

@@ -92,6 +92,29 @@ impl Held {
     }
 }
 
+/// GET_EXECUTORS: the executor ids the master lists, with their agents.
+fn listed(m: &MasterProcess) -> Vec<(String, String)> {
+    let body = br#"{"type":"GET_EXECUTORS"}"#;
+    let (status, _, text) = corral_tests::scheduler::raw_post(
+        &m.url(),
+        "/api/v1",
+        &[("Content-Type", "application/json")],
+        body,
+    );
+    assert_eq!(status, 200, "{text}");
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["get_executors"]["executors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let id = e["executor_info"]["executor_id"]["value"].as_str().unwrap();
+            let agent = e["agent_id"]["value"].as_str().unwrap();
+            (id.to_string(), agent.to_string())
+        })
+        .collect()
+}
+
 fn setup(name: &str) -> (MasterProcess, SimAgent, Held) {
     let m = MasterProcess::start(&["--allocation-interval", "50ms"]);
     let agent = SimAgent::start(
@@ -132,8 +155,10 @@ fn task(offer: &Offer, e: &ExecutorInfo, id: &str) -> TaskInfo {
 
 #[test]
 fn an_executor_is_charged_once_and_given_back_when_it_exits() {
-    let (_m, agent, mut h) = setup("executor-charge");
+    let (m, agent, mut h) = setup("executor-charge");
     let e = h.start_a();
+    let agent_id = agent.agent_id().as_str().to_string();
+    assert_eq!(listed(&m), [("e1".to_string(), agent_id)]);
     let (ids, offer) = h.take();
     h.s.accept_launch(ids, vec![task(&offer, &e, "b")], Some(0.0));
     h.update("b", TaskState::Running);
@@ -154,6 +179,7 @@ fn an_executor_is_charged_once_and_given_back_when_it_exits() {
     let f = failure.failure.unwrap();
     assert_eq!(f.executor_id, Some(ExecutorId::new("e1")));
     h.until_cpus(4.0);
+    assert!(listed(&m).is_empty(), "{:?}", listed(&m));
 }
 
 #[test]

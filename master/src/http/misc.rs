@@ -234,6 +234,7 @@ fn answer(kind: &str, v: &View) -> Result<Value, CallError> {
         "GET_TASKS" => tasks(v),
         "GET_ROLES" => roles(v),
         "GET_CONTAINERS" => containers(v),
+        "GET_EXECUTORS" => executors(v),
         "GET_METRICS" => json!({ "metrics": [
             { "name": "master/tasks_launched", "value": v.counters.tasks_launched as f64 },
             { "name": "master/outstanding_offers", "value": v.offers as f64 },
@@ -241,7 +242,7 @@ fn answer(kind: &str, v: &View) -> Result<Value, CallError> {
         ] }),
         "GET_STATE" => json!({
             "get_tasks": tasks(v),
-            "get_executors": {},
+            "get_executors": executors(v),
             "get_frameworks": frameworks(v),
             "get_agents": agents(v),
         }),
@@ -251,6 +252,19 @@ fn answer(kind: &str, v: &View) -> Result<Value, CallError> {
             )));
         }
     })
+}
+
+/// GET_EXECUTORS: each running executor with its agent (Mesos' shape; the
+/// master keeps no orphans: an executor of an unknown framework is not
+/// tracked).
+fn executors(v: &View) -> Value {
+    let executors: Vec<Value> = v
+        .agents
+        .iter()
+        .flat_map(|a| a.executors.iter().map(move |e| (a, e)))
+        .map(|(a, e)| json!({ "agent_id": wire(&a.info.id), "executor_info": wire(e) }))
+        .collect();
+    json!({ "executors": executors, "orphan_executors": [] })
 }
 
 fn agents(v: &View) -> Value {

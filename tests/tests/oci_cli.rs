@@ -75,7 +75,7 @@ fn bad_input_gets_clear_errors_and_exit_1() {
         (&["delete", "a/b"], "is invalid"),
         (
             &["--systemd-cgroup", "state", "x"],
-            "systemd cgroup driver is not available yet",
+            "container x does not exist",
         ),
     ];
     for (args, want) in cases {

@@ -2,21 +2,27 @@
 //! three calls the driver makes: StartTransientUnit, SetUnitProperties and
 //! StopUnit.
 //!
-//! As root it talks peer-to-peer on systemd's private socket
-//! `/run/systemd/private`, which needs no dbus-daemon; method calls there
-//! carry NO destination (there is no bus to route them, and a call naming
-//! one waits for a reply that never comes). Otherwise it uses the system bus
-//! (`/run/dbus/system_bus_socket`) with destination `org.freedesktop.systemd1`.
+//! It goes through the system bus (`/run/dbus/system_bus_socket`) to
+//! `org.freedesktop.systemd1`, as runc does. Not through systemd's private
+//! socket `/run/systemd/private`: there systemd sends every signal to every
+//! client with the sender `org.freedesktop.systemd1`, which is not a unique
+//! name, and zbus's reader gives up on such a message, so the call's reply
+//! never arrives (a hang). While dbus is being (socket-)activated, systemd
+//! may not own its name yet: calls are retried on ServiceUnknown and
+//! NameHasNoOwner for [`BUS_WAIT`].
 
 use super::props::Prop;
 use std::path::Path;
+use std::time::{Duration, Instant};
 use zbus::blocking::Connection;
 use zbus::zvariant::Value;
 
-/// systemd's private socket (root only).
-pub const PRIVATE_SOCKET: &str = "/run/systemd/private";
+/// Exists when systemd is the service manager (sd_booted(3)).
+pub const SYSTEMD_RUN_DIR: &str = "/run/systemd/system";
 /// The system bus socket.
 pub const SYSTEM_BUS_SOCKET: &str = "/run/dbus/system_bus_socket";
+/// How long calls are retried while systemd does not own its bus name yet.
+pub const BUS_WAIT: Duration = Duration::from_secs(15);
 
 const DESTINATION: &str = "org.freedesktop.systemd1";
 const PATH: &str = "/org/freedesktop/systemd1";
@@ -27,11 +33,16 @@ const MANAGER: &str = "org.freedesktop.systemd1.Manager";
 pub enum BusError {
     /// systemd is not running as the service manager here.
     #[error(
-        "systemd is not the service manager here (neither {PRIVATE_SOCKET} nor \
-         {SYSTEM_BUS_SOCKET} exists): the systemd cgroup driver needs a host booted with \
-         systemd as PID 1"
+        "systemd is not the service manager here ({SYSTEMD_RUN_DIR} does not exist): the \
+         systemd cgroup driver needs a host booted with systemd as PID 1"
     )]
     NoSystemd,
+    /// There is no system bus to reach systemd through.
+    #[error(
+        "no D-Bus system bus at {SYSTEM_BUS_SOCKET}: the systemd cgroup driver talks to \
+         systemd through it; install and start dbus (dbus-daemon or dbus-broker)"
+    )]
+    NoBus,
     /// Connecting failed.
     #[error("connecting to systemd at {socket}: {source}")]
     Connect {
@@ -56,42 +67,22 @@ pub enum BusError {
 #[derive(Debug)]
 pub struct Manager {
     conn: Connection,
-    destination: Option<&'static str>,
 }
 
 impl Manager {
-    /// Connects: the private socket when root and present, else the system bus.
+    /// Connects to systemd through the system bus.
     pub fn connect() -> Result<Manager, BusError> {
-        // SAFETY: geteuid cannot fail.
-        let root = unsafe { libc::geteuid() } == 0;
-        if root && Path::new(PRIVATE_SOCKET).exists() {
-            let connect = || -> zbus::Result<Connection> {
-                let stream = std::os::unix::net::UnixStream::connect(PRIVATE_SOCKET)
-                    .map_err(|e| zbus::Error::InputOutput(e.into()))?;
-                zbus::blocking::connection::Builder::async_io_unix_stream(stream)
-                    .p2p()
-                    .build()
-            };
-            let conn = connect().map_err(|e| BusError::Connect {
-                socket: PRIVATE_SOCKET,
-                source: Box::new(e),
-            })?;
-            return Ok(Manager {
-                conn,
-                destination: None,
-            });
+        if !Path::new(SYSTEMD_RUN_DIR).exists() {
+            return Err(BusError::NoSystemd);
         }
         if !Path::new(SYSTEM_BUS_SOCKET).exists() {
-            return Err(BusError::NoSystemd);
+            return Err(BusError::NoBus);
         }
         let conn = Connection::system().map_err(|e| BusError::Connect {
             socket: SYSTEM_BUS_SOCKET,
             source: Box::new(e),
         })?;
-        Ok(Manager {
-            conn,
-            destination: Some(DESTINATION),
-        })
+        Ok(Manager { conn })
     }
 
     /// StartTransientUnit(unit, "fail", properties), returning once the
@@ -133,15 +124,33 @@ impl Manager {
     where
         B: serde::Serialize + zbus::zvariant::DynamicType,
     {
-        self.conn
-            .call_method(self.destination, PATH, Some(MANAGER), method, body)
-            .map(drop)
-            .map_err(|e| BusError::Call {
-                method,
-                unit: unit.to_string(),
-                source: Box::new(e),
-            })
+        let start = Instant::now();
+        loop {
+            let result =
+                self.conn
+                    .call_method(Some(DESTINATION), PATH, Some(MANAGER), method, body);
+            match result {
+                Ok(_) => return Ok(()),
+                Err(e) if not_yet_on_the_bus(&e) && start.elapsed() < BUS_WAIT => {
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                Err(e) => {
+                    return Err(BusError::Call {
+                        method,
+                        unit: unit.to_string(),
+                        source: Box::new(e),
+                    });
+                }
+            }
+        }
     }
+}
+
+/// Whether `e` says systemd does not own its bus name yet.
+fn not_yet_on_the_bus(e: &zbus::Error) -> bool {
+    matches!(e, zbus::Error::MethodError(name, _, _)
+        if matches!(name.as_str(),
+            "org.freedesktop.DBus.Error.ServiceUnknown" | "org.freedesktop.DBus.Error.NameHasNoOwner"))
 }
 
 /// Properties as D-Bus `a(sv)`.

@@ -9,7 +9,8 @@
 //! container's processes only) and writes what has no property. Any failure
 //! kills the holder and stops the scope: nothing is left behind. `update`
 //! sets the properties live (runtime) and writes the rest; `remove` kills
-//! everything in the cgroup (the holder too), removes it and stops the unit.
+//! everything in the cgroup (the holder too), removes it (or lets systemd,
+//! which does so once the scope is empty) and stops the unit.
 
 use super::bus::Manager;
 use super::holder::Holder;
@@ -207,7 +208,13 @@ impl CgroupDriver for SystemdDriver {
 
     fn remove(&self, cgroup: Cgroup) -> Result<(), CgroupError> {
         let unit = unit_of(&cgroup);
-        cgroup.destroy()?;
+        let dir = cgroup.path().to_path_buf();
+        match cgroup.destroy() {
+            // Once the kill emptied the scope, systemd stops it and removes
+            // its cgroup itself, racing our reads and rmdirs.
+            Err(_) if !dir.exists() => {}
+            other => other?,
+        }
         match unit {
             Some(unit) => Manager::connect()
                 .and_then(|m| m.stop_unit(&unit))

@@ -11,7 +11,7 @@ mod holder;
 pub mod path;
 pub mod props;
 
-pub use bus::{BusError, Manager, PRIVATE_SOCKET, SYSTEM_BUS_SOCKET};
+pub use bus::{BUS_WAIT, BusError, Manager, SYSTEM_BUS_SOCKET, SYSTEMD_RUN_DIR};
 pub use driver::{HOLDER_CGROUP, START_TIMEOUT, SystemdDriver};
 pub use holder::Holder;
 pub use path::{DEFAULT_PREFIX, DEFAULT_SLICE, ScopePath};

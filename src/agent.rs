@@ -53,7 +53,8 @@ pub struct AgentArgs {
     /// The cgroup v2 mount.
     #[arg(long = "cgroup-mount", default_value = "/sys/fs/cgroup")]
     cgroup_mount: PathBuf,
-    /// The cgroup driver.
+    /// The cgroup driver: fs (containers under --cgroup-root) or systemd
+    /// (each container a transient scope corral-ID.scope in corral.slice).
     #[arg(long = "cgroup-driver", value_enum, default_value = "fs")]
     cgroup_driver: Driver,
     /// Hard-cap CPU at the task's cpus with cpu.max.

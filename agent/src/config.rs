@@ -10,7 +10,7 @@ use std::time::Duration;
 pub enum CgroupDriverKind {
     /// Plain cgroup v2 files under `--cgroup-root`.
     Fs,
-    /// systemd transient scopes (not available yet: refused at start).
+    /// systemd transient scopes `corral-ID.scope` in `corral.slice`.
     Systemd,
 }
 

@@ -22,8 +22,8 @@ use tokio::sync::mpsc;
 /// Why the agent could not start or run.
 #[derive(Debug, thiserror::Error)]
 pub enum AgentError {
-    #[error("--cgroup-driver=systemd is not available yet; use the default fs driver")]
-    SystemdDriver,
+    #[error("--cgroup-driver=systemd: {0}; or run the agent with --cgroup-driver=fs")]
+    SystemdDriver(corral_systemd::scope::BusError),
     #[error(
         "the cgroup v2 hierarchy at {mount} lacks the controllers {missing} that the isolators need. \
          Boot the unified hierarchy (kernel command line: systemd.unified_cgroup_hierarchy=1 cgroup_no_v1=all) \
@@ -191,14 +191,22 @@ fn images(
 /// Runs the agent until SIGINT or SIGTERM (its tasks keep running). Once
 /// it serves, prints `corral agent listening on http://IP:PORT`.
 pub fn run(cfg: Config) -> Result<(), AgentError> {
-    if cfg.cgroup_driver == CgroupDriverKind::Systemd {
-        return Err(AgentError::SystemdDriver);
+    let systemd = cfg.cgroup_driver == CgroupDriverKind::Systemd;
+    if systemd {
+        // Fails here, clearly, on a host without systemd: never a silent
+        // fall back to the file driver.
+        corral_systemd::scope::Manager::connect().map_err(AgentError::SystemdDriver)?;
     }
     let work_dir = std::path::absolute(&cfg.work_dir).map_err(io("resolving", &cfg.work_dir))?;
     let cfg = Config { work_dir, ..cfg };
     std::fs::create_dir_all(&cfg.work_dir).map_err(io("creating the work dir", &cfg.work_dir))?;
     let isolators = isolators::select(cfg.isolation.as_deref())?;
-    let containers_cgroup = cfg.cgroup_root.join("containers");
+    // With the systemd driver, containers are scopes in corral.slice and
+    // the agent stays in the cgroup it was started in.
+    let containers_cgroup = match systemd {
+        true => PathBuf::from(corral_systemd::scope::DEFAULT_SLICE),
+        false => cfg.cgroup_root.join("containers"),
+    };
     // Checked before the agent writes anything under the cgroup mount.
     let controllers = fingerprint::controllers_for(&cfg.cgroup_mount, &containers_cgroup)?;
     let missing = isolators::missing_controllers(&isolators, &controllers);
@@ -208,7 +216,9 @@ pub fn run(cfg: Config) -> Result<(), AgentError> {
             missing: missing.join(", "),
         });
     }
-    take_cgroup(&cfg)?;
+    if !systemd {
+        take_cgroup(&cfg)?;
+    }
     let probed = fingerprint::probe(
         &cfg.cgroup_mount,
         &containers_cgroup,
@@ -249,6 +259,7 @@ pub fn run(cfg: Config) -> Result<(), AgentError> {
             cfg.cgroup_mount.clone(),
             containers_cgroup,
         )
+        .with_systemd(systemd.then_some(corral_systemd::scope::DEFAULT_SLICE))
         .with_images(store, backend, loader),
     );
     let rt = tokio::runtime::Builder::new_multi_thread()

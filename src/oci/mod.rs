@@ -25,7 +25,9 @@ pub struct OciArgs {
     /// Format of the log file: text or json.
     #[arg(long, global = true, default_value = "text")]
     log_format: log::Format,
-    /// Use systemd for cgroups (not available yet: comes with the systemd driver).
+    /// Make containers systemd transient scopes (linux.cgroupsPath is then
+    /// SLICE:PREFIX:NAME; default corral-ID.scope in corral.slice). Pass it
+    /// to every command of such a container, as with runc.
     #[arg(long, global = true)]
     systemd_cgroup: bool,
     /// Accepted for runc compatibility.
@@ -169,11 +171,10 @@ fn create_options(c: &CreateArgs) -> anyhow::Result<CreateOptions> {
 }
 
 fn dispatch(args: &OciArgs) -> anyhow::Result<i32> {
-    anyhow::ensure!(
-        !args.systemd_cgroup,
-        "--systemd-cgroup: the systemd cgroup driver is not available yet; use the default file driver"
-    );
-    let rt = Runtime::new(&args.root, &args.cgroup_root);
+    let rt = match args.systemd_cgroup {
+        true => Runtime::systemd(&args.root, &args.cgroup_root),
+        false => Runtime::new(&args.root, &args.cgroup_root),
+    };
     let warn = |w: Vec<String>| w.iter().for_each(|m| eprintln!("corral-oci: warning: {m}"));
     match &args.verb {
         Verb::Create(c) => {

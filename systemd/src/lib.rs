@@ -1,8 +1,10 @@
 //! systemd integration: sd_notify (`notify`) and the unit files that ship
 //! with corral (`units/`, embedded as [`MASTER_UNIT`] and [`AGENT_UNIT`]).
-//! The transient scopes of the systemd cgroup driver come later.
+//! [`scope`] is the systemd cgroup driver: containers as transient scopes,
+//! over systemd's D-Bus API.
 
 pub mod notify;
+pub mod scope;
 
 pub use notify::{Notifier, NotifyError};
 

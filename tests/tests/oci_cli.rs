@@ -75,7 +75,7 @@ fn bad_input_gets_clear_errors_and_exit_1() {
         (&["delete", "a/b"], "is invalid"),
         (
             &["--systemd-cgroup", "state", "x"],
-            "systemd cgroup driver is not available yet",
+            "container x does not exist",
         ),
     ];
     for (args, want) in cases {
@@ -143,4 +143,33 @@ fn create_refuses_a_bundle_without_config() {
     );
     assert!(!oci.root().join("c").exists());
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn systemd_cgroup_create_refuses_other_paths_and_a_host_without_systemd() {
+    // The test machines boot without systemd; vm_systemd_driver covers the
+    // driver itself.
+    assert!(
+        !std::path::Path::new("/run/systemd/system").exists(),
+        "this test needs a host without systemd as PID 1"
+    );
+    let oci = Oci::new("sdrefuse");
+    let mut b = corral_tests::bundle::TestBundle::busybox("sdrefuse", &["true"]);
+    let bundle = b.dir().to_str().unwrap().to_string();
+    let create = ["--systemd-cgroup", "create", "--bundle", &bundle, "c"];
+    let out = oci.run(&create);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("systemd is not the service manager here")
+            && err.contains("/run/systemd/system"),
+        "{err}"
+    );
+    assert!(!oci.root().join("c").exists(), "no state is left");
+    b.edit(|s| s["linux"]["cgroupsPath"] = "corral/c".into());
+    let out = oci.run(&create);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("SLICE:PREFIX:NAME"), "{err}");
+    assert!(!oci.root().join("c").exists(), "no state is left");
 }

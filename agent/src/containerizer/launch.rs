@@ -108,7 +108,7 @@ impl Containerizer {
             }),
         };
         let patches = prepare_all(&self.isolators, &launch, &self.settings)?;
-        let cgroups_path = self.cgroup_parent.join(id.as_str());
+        let cgroups_path = self.cgroups_path(id);
         let mut spec = base_spec(&BaseSpec {
             task: &rec.task,
             framework_id: rec

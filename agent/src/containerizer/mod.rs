@@ -28,6 +28,7 @@ use crate::paths::{ContainerId, Paths};
 use corral_api::AgentId;
 use corral_api::v1::{FrameworkInfo, TaskInfo};
 use corral_oci::{Runtime, RuntimeError};
+use corral_systemd::scope::ScopePath;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -89,6 +90,8 @@ pub struct Containerizer {
     cgroup_mount: PathBuf,
     /// Containers' parent cgroup, relative to the mount.
     cgroup_parent: PathBuf,
+    /// With the systemd driver, the slice of the containers' scopes.
+    systemd_slice: Option<String>,
     /// Where images come from and are kept.
     images: crate::images::ImageStore,
     /// How image containers get their root.
@@ -118,6 +121,7 @@ impl Containerizer {
             cgroup_mount,
             images: crate::images::ImageStore::new(None, paths.root().join("store/docker")),
             cgroup_parent,
+            systemd_slice: None,
             backend: rootfs::Backend::Copy,
             launcher: Vec::new(),
             image_gate: std::sync::RwLock::new(()),
@@ -140,6 +144,25 @@ impl Containerizer {
         self
     }
 
+    /// Containers as systemd scopes in `slice` (the systemd cgroup
+    /// driver) when `Some`.
+    pub fn with_systemd(mut self, slice: Option<&str>) -> Containerizer {
+        if let Some(slice) = slice {
+            self.runtime = Runtime::systemd_in(self.paths.oci_root(), &self.cgroup_mount, slice);
+            self.systemd_slice = Some(slice.to_string());
+        }
+        self
+    }
+
+    /// The container's linux.cgroupsPath: under the containers' cgroup, or
+    /// `SLICE:corral:ID` with the systemd driver.
+    pub fn cgroups_path(&self, id: &ContainerId) -> PathBuf {
+        match &self.systemd_slice {
+            Some(slice) => ScopePath::cgroups_path(slice, id.as_str()).into(),
+            None => self.cgroup_parent.join(id.as_str()),
+        }
+    }
+
     /// The work dir layout.
     pub fn paths(&self) -> &Paths {
         &self.paths
@@ -151,9 +174,14 @@ impl Containerizer {
 
     /// A container's cgroup folder on the host.
     pub fn cgroup_dir(&self, id: &ContainerId) -> PathBuf {
-        self.cgroup_mount
-            .join(&self.cgroup_parent)
-            .join(id.as_str())
+        let scope = |slice: &str| ScopePath::for_container(slice, id.as_str()).ok();
+        match self.systemd_slice.as_deref().and_then(scope) {
+            Some(scope) => self.cgroup_mount.join(scope.cgroup_dir()),
+            None => self
+                .cgroup_mount
+                .join(&self.cgroup_parent)
+                .join(id.as_str()),
+        }
     }
 
     /// The container's init, if the runtime knows it and it still runs.

@@ -220,6 +220,16 @@ pub enum CgroupError {
         /// The kernel's answer.
         source: io::Error,
     },
+
+    /// A driver that manages cgroups through another program (systemd)
+    /// could not get it done; `reason` says what it answered and what to do.
+    #[error("{driver} cgroup driver: {reason}")]
+    Manager {
+        /// The driver, e.g. `systemd`.
+        driver: &'static str,
+        /// What failed, with the manager's answer.
+        reason: String,
+    },
 }
 
 /// The verifier's log as the tail of a [`CgroupError::Bpf`] message.

@@ -218,6 +218,10 @@ impl CgroupDriver for FsDriver {
         }
         Ok(Cgroup::at(dir))
     }
+
+    fn locate(&self, path: &Path) -> Result<PathBuf, CgroupError> {
+        Ok(self.root.join(relative(path, true)?))
+    }
 }
 
 /// Enables every controller of `wanted` not yet in `dir`'s subtree_control,

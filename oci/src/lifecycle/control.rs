@@ -57,8 +57,9 @@ impl Runtime {
             let rules = corral_isolator::cgroup::devices::container_rules(spec);
             resources.set_devices(Some(rules));
         }
-        self.cgroup_of(&state)?
-            .apply(&resources)
+        let cgroup = self.cgroup_of(&state)?;
+        self.driver
+            .update(&cgroup, &resources)
             .map_err(|e| RuntimeError::Cgroup(e.to_string()))
     }
 

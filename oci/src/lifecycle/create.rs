@@ -4,7 +4,7 @@
 //! leave the init waiting for `start`. Any failure undoes all of it: no
 //! state folder, no cgroup, no process is left behind.
 
-use super::{Runtime, RuntimeError, cgroup_relative, last_cap};
+use super::{Runtime, RuntimeError, last_cap};
 use crate::id::ContainerId;
 use crate::launch::{self, LaunchError, LaunchRequest};
 use crate::plan::{self, HostFacts, LaunchPlan};
@@ -76,7 +76,11 @@ impl Runtime {
         start_now: bool,
     ) -> Result<State, RuntimeError> {
         let linux = bundle.spec.linux().clone().unwrap_or_default();
-        let relative = cgroup_relative(linux.cgroups_path().as_deref(), id);
+        let relative = self.cgroup_path_for(linux.cgroups_path().as_deref(), id);
+        let cgroup_path = self
+            .driver
+            .locate(&relative)
+            .map_err(|e| RuntimeError::Cgroup(e.to_string()))?;
         let mut state = State {
             oci_version: bundle.spec.version().clone(),
             id: id.to_string(),
@@ -86,7 +90,7 @@ impl Runtime {
             bundle: bundle.dir.clone(),
             rootfs: bundle.rootfs.clone(),
             created: rfc3339_now(),
-            cgroup_path: self.cgroup_root.join(&relative),
+            cgroup_path,
             cgroup_root: self.cgroup_root.clone(),
             cgroup_relative: relative.clone(),
             // SAFETY: geteuid cannot fail.
@@ -117,7 +121,7 @@ impl Runtime {
         let launched = match launched {
             Ok(l) => l,
             Err(e) => {
-                let _ = cgroup.destroy();
+                let _ = self.driver.remove(cgroup);
                 return Err(e);
             }
         };
@@ -133,7 +137,7 @@ impl Runtime {
             _ => Ok(()),
         };
         if let Err(e) = saved.map_err(RuntimeError::from).and(pid_file) {
-            let _ = cgroup.destroy();
+            let _ = self.driver.remove(cgroup);
             return Err(e);
         }
         Ok(state)

@@ -38,8 +38,8 @@ impl Runtime {
                 if status == Status::Paused {
                     let _ = cgroup.freeze(false);
                 }
-                cgroup
-                    .destroy()
+                self.driver
+                    .remove(cgroup)
                     .map_err(|e| RuntimeError::Cgroup(e.to_string()))?;
             }
             // Creation died before the cgroup existed.

@@ -20,6 +20,7 @@ pub use exec::{Execed, exec_bundle};
 use crate::id::ContainerId;
 use crate::state::{State, StateStore};
 use corral_isolator::cgroup::{CgroupDriver, FsDriver};
+use corral_systemd::scope::{DEFAULT_SLICE, ScopePath, SystemdDriver};
 use std::path::{Path, PathBuf};
 
 /// The default state root, like runc's /run/runc.
@@ -31,6 +32,8 @@ pub struct Runtime {
     store: StateStore,
     driver: Box<dyn CgroupDriver>,
     cgroup_root: PathBuf,
+    /// With the systemd driver, the slice of containers without a cgroupsPath.
+    systemd_slice: Option<String>,
 }
 
 impl Runtime {
@@ -42,6 +45,43 @@ impl Runtime {
             store: StateStore::new(root),
             driver: Box::new(FsDriver::with_root(&cgroup_root)),
             cgroup_root,
+            systemd_slice: None,
+        }
+    }
+
+    /// A runtime whose containers are systemd transient scopes (runc's
+    /// `--systemd-cgroup`): linux.cgroupsPath is `SLICE:PREFIX:NAME`, and
+    /// without one a container is `corral-ID.scope` in `corral.slice`.
+    pub fn systemd(root: impl Into<PathBuf>, cgroup_root: impl Into<PathBuf>) -> Runtime {
+        let cgroup_root = cgroup_root.into();
+        Runtime {
+            store: StateStore::new(root),
+            driver: Box::new(SystemdDriver::with_mount(&cgroup_root)),
+            cgroup_root,
+            systemd_slice: Some(DEFAULT_SLICE.to_string()),
+        }
+    }
+
+    /// Like [`Runtime::systemd`], containers without a cgroupsPath going to
+    /// `slice`.
+    pub fn systemd_in(
+        root: impl Into<PathBuf>,
+        cgroup_root: impl Into<PathBuf>,
+        slice: &str,
+    ) -> Runtime {
+        Runtime {
+            systemd_slice: Some(slice.to_string()),
+            ..Runtime::systemd(root, cgroup_root)
+        }
+    }
+
+    /// The cgroup path of container `id` for this runtime's driver: the
+    /// spec's cgroupsPath if it has one, else the driver's default.
+    pub fn cgroup_path_for(&self, spec_path: Option<&Path>, id: &ContainerId) -> PathBuf {
+        match (&self.systemd_slice, spec_path) {
+            (Some(_), Some(p)) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            (Some(slice), _) => PathBuf::from(ScopePath::cgroups_path(slice, id.as_str())),
+            (None, p) => cgroup_relative(p, id),
         }
     }
 

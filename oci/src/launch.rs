@@ -49,6 +49,15 @@ pub enum LaunchError {
     Died,
     #[error("{0}")]
     SeccompListener(String),
+    #[error("mounts[{index}] id-mapped on {destination}: {step}: {source}")]
+    Idmap {
+        index: usize,
+        destination: PathBuf,
+        step: &'static str,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    NetDevice(#[from] crate::netdev::NetDevError),
 }
 
 /// A started init.
@@ -128,6 +137,7 @@ pub fn launch(req: &LaunchRequest) -> Result<Launched, LaunchError> {
         .map(|f| raise_copy(f, floor))
         .transpose()?;
     prepared.hook_state = hook_copy.as_ref().map_or(-1, |f| f.as_raw_fd());
+    let trees = idmapped_trees(req.plan, &mut prepared, floor)?;
     let cgroup = File::open(req.cgroup_dir).map_err(|e| LaunchError::Cgroup {
         path: req.cgroup_dir.to_path_buf(),
         message: e.to_string(),
@@ -135,7 +145,7 @@ pub fn launch(req: &LaunchRequest) -> Result<Launched, LaunchError> {
     let (pid, pidfd, in_cgroup) = clone_child(&prepared, &parent_end, &cgroup, req.plan)?;
     drop(child_end);
     drop(joins);
-    drop((sources, listener, hook_copy));
+    drop((sources, listener, hook_copy, trees));
     let mut guard = KillGuard { pid, armed: true };
     if !in_cgroup {
         std::fs::write(req.cgroup_dir.join("cgroup.procs"), pid.to_string()).map_err(|e| {
@@ -148,6 +158,15 @@ pub fn launch(req: &LaunchRequest) -> Result<Launched, LaunchError> {
     if req.plan.namespaces.new_user {
         write_maps(pid, req.plan)?;
     }
+    // Dropped on a failure below (before the init is killed): the devices
+    // go back to the host.
+    let moved = match req.plan.net_devices.is_empty() {
+        true => None,
+        false => Some(crate::netdev::move_in(
+            &req.plan.net_devices,
+            &netns_of(pid, req.plan)?,
+        )?),
+    };
     let state_json = (req.before_go)(pid)?;
     if let Some(f) = &hook_state {
         use std::os::unix::fs::FileExt;
@@ -201,6 +220,9 @@ pub fn launch(req: &LaunchRequest) -> Result<Launched, LaunchError> {
         }
     }
     guard.armed = false;
+    if let Some(m) = moved {
+        m.keep();
+    }
     Ok(Launched {
         pid: init_pid,
         pidfd: init_pidfd,
@@ -483,6 +505,54 @@ fn clone_child(
             Err(e) => return Err(LaunchError::Clone(std::io::Error::from_raw_os_error(e))),
         }
     }
+}
+
+/// Makes the id-mapped trees of the plan's mounts, raised to `floor` or
+/// above, and gives their numbers to the prepared mounts. The descriptors
+/// are held until the clone.
+fn idmapped_trees(
+    plan: &LaunchPlan,
+    prepared: &mut Prepared,
+    floor: RawFd,
+) -> Result<Vec<OwnedFd>, LaunchError> {
+    let (Some(r), Some(p)) = (&plan.rootfs, prepared.root.as_mut()) else {
+        return Ok(Vec::new());
+    };
+    let mut namespaces = crate::idmap::Namespaces::default();
+    let mut held = Vec::new();
+    for (index, (step, pm)) in r.mounts.iter().zip(p.mounts.iter_mut()).enumerate() {
+        let Some(map) = &step.idmap else { continue };
+        use std::os::unix::ffi::OsStrExt;
+        let source = Path::new(std::ffi::OsStr::from_bytes(pm.source.to_bytes()));
+        let rbind = pm.flags & libc::MS_REC != 0;
+        let tree = crate::idmap::tree(source, rbind, map, &mut namespaces).map_err(|f| {
+            LaunchError::Idmap {
+                index,
+                destination: step.destination.clone(),
+                step: f.step,
+                source: std::io::Error::from_raw_os_error(f.errno),
+            }
+        })?;
+        let tree = raise(tree, floor)?;
+        pm.tree = tree.as_raw_fd();
+        held.push(tree);
+    }
+    Ok(held)
+}
+
+/// The container's network namespace: the one its clone made, or the one it
+/// joins.
+fn netns_of(pid: i32, plan: &LaunchPlan) -> Result<File, LaunchError> {
+    let path = match plan
+        .namespaces
+        .joins
+        .iter()
+        .find(|j| j.nstype == libc::CLONE_NEWNET)
+    {
+        Some(j) => j.path.clone(),
+        None => PathBuf::from(format!("/proc/{pid}/ns/net")),
+    };
+    File::open(&path).map_err(|source| LaunchError::Namespace { path, source })
 }
 
 fn write_maps(pid: i32, plan: &LaunchPlan) -> Result<(), LaunchError> {

@@ -7,9 +7,13 @@
 //! longer has. Filesystems without id-mapping support (9p, and tmpfs before
 //! Linux 6.3) answer EINVAL.
 
+use crate::child::PreparedRoot;
+use crate::launch::LaunchError;
+use crate::plan::LaunchPlan;
 use crate::plan::idmap::IdMap;
 use crate::sys;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 /// Why an id-mapped mount could not be made: the step and the errno.
@@ -59,6 +63,29 @@ impl Namespaces {
         };
         Ok(&self.made[at].2)
     }
+}
+
+/// The id-mapped trees of `plan`'s mounts, by mount index; `root` gives the
+/// sources as prepared (relative ones made absolute).
+pub fn trees(plan: &LaunchPlan, root: &PreparedRoot) -> Result<Vec<(usize, OwnedFd)>, LaunchError> {
+    let Some(r) = &plan.rootfs else {
+        return Ok(Vec::new());
+    };
+    let mut namespaces = Namespaces::default();
+    let mut out = Vec::new();
+    for (index, (step, pm)) in r.mounts.iter().zip(&root.mounts).enumerate() {
+        let Some(map) = &step.idmap else { continue };
+        let source = Path::new(std::ffi::OsStr::from_bytes(pm.source.to_bytes()));
+        let rbind = pm.flags & libc::MS_REC != 0;
+        let fd = tree(source, rbind, map, &mut namespaces).map_err(|f| LaunchError::Idmap {
+            index,
+            destination: step.destination.clone(),
+            step: f.step,
+            source: std::io::Error::from_raw_os_error(f.errno),
+        })?;
+        out.push((index, fd));
+    }
+    Ok(out)
 }
 
 /// A detached, id-mapped copy of `source` (with the mounts below it when

@@ -162,10 +162,11 @@ pub fn launch(req: &LaunchRequest) -> Result<Launched, LaunchError> {
     // go back to the host.
     let moved = match req.plan.net_devices.is_empty() {
         true => None,
-        false => Some(crate::netdev::move_in(
-            &req.plan.net_devices,
-            &netns_of(pid, req.plan)?,
-        )?),
+        false => {
+            let (path, netns) = crate::netdev::namespace_of(pid, &req.plan.namespaces);
+            let netns = netns.map_err(|source| LaunchError::Namespace { path, source })?;
+            Some(crate::netdev::move_in(&req.plan.net_devices, &netns)?)
+        }
     };
     let state_json = (req.before_go)(pid)?;
     if let Some(f) = &hook_state {
@@ -507,52 +508,24 @@ fn clone_child(
     }
 }
 
-/// Makes the id-mapped trees of the plan's mounts, raised to `floor` or
-/// above, and gives their numbers to the prepared mounts. The descriptors
-/// are held until the clone.
+/// The id-mapped trees of the plan's mounts (`crate::idmap`), raised to
+/// `floor` or above, their numbers given to the prepared mounts; held by
+/// the caller until the clone.
 fn idmapped_trees(
     plan: &LaunchPlan,
     prepared: &mut Prepared,
     floor: RawFd,
 ) -> Result<Vec<OwnedFd>, LaunchError> {
-    let (Some(r), Some(p)) = (&plan.rootfs, prepared.root.as_mut()) else {
+    let Some(root) = prepared.root.as_mut() else {
         return Ok(Vec::new());
     };
-    let mut namespaces = crate::idmap::Namespaces::default();
     let mut held = Vec::new();
-    for (index, (step, pm)) in r.mounts.iter().zip(p.mounts.iter_mut()).enumerate() {
-        let Some(map) = &step.idmap else { continue };
-        use std::os::unix::ffi::OsStrExt;
-        let source = Path::new(std::ffi::OsStr::from_bytes(pm.source.to_bytes()));
-        let rbind = pm.flags & libc::MS_REC != 0;
-        let tree = crate::idmap::tree(source, rbind, map, &mut namespaces).map_err(|f| {
-            LaunchError::Idmap {
-                index,
-                destination: step.destination.clone(),
-                step: f.step,
-                source: std::io::Error::from_raw_os_error(f.errno),
-            }
-        })?;
+    for (index, tree) in crate::idmap::trees(plan, root)? {
         let tree = raise(tree, floor)?;
-        pm.tree = tree.as_raw_fd();
+        root.mounts[index].tree = tree.as_raw_fd();
         held.push(tree);
     }
     Ok(held)
-}
-
-/// The container's network namespace: the one its clone made, or the one it
-/// joins.
-fn netns_of(pid: i32, plan: &LaunchPlan) -> Result<File, LaunchError> {
-    let path = match plan
-        .namespaces
-        .joins
-        .iter()
-        .find(|j| j.nstype == libc::CLONE_NEWNET)
-    {
-        Some(j) => j.path.clone(),
-        None => PathBuf::from(format!("/proc/{pid}/ns/net")),
-    };
-    File::open(&path).map_err(|source| LaunchError::Namespace { path, source })
 }
 
 fn write_maps(pid: i32, plan: &LaunchPlan) -> Result<(), LaunchError> {

@@ -9,10 +9,12 @@
 //! physical devices back to the host and destroys virtual ones.
 
 use crate::netlink::{Address, Link, Socket};
+use crate::plan::namespaces::NamespacePlan;
 use crate::plan::netdevs::NetDevice;
 use std::fs::File;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::os::unix::fs::MetadataExt;
+use std::path::PathBuf;
 
 /// Why a device could not be moved.
 #[derive(Debug, thiserror::Error)]
@@ -81,6 +83,17 @@ impl Drop for Moved {
             give_back(inside, host_ns.as_fd(), &mut self.devices);
         }
     }
+}
+
+/// The network namespace of the container whose init is `pid`: the one its
+/// clone made, or the one it joins; with the path opened.
+pub fn namespace_of(pid: i32, ns: &NamespacePlan) -> (PathBuf, std::io::Result<File>) {
+    let path = match ns.joins.iter().find(|j| j.nstype == libc::CLONE_NEWNET) {
+        Some(j) => j.path.clone(),
+        None => PathBuf::from(format!("/proc/{pid}/ns/net")),
+    };
+    let file = File::open(&path);
+    (path, file)
 }
 
 /// Moves `devices` into the network namespace `netns`.

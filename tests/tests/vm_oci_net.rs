@@ -1,12 +1,12 @@
-//! linux.netDevices through `corral oci`: a dummy device made on the host
-//! moves into the container's network namespace under its new name, with
-//! its permanent global addresses, and up (a `%d` template filled by the
-//! kernel); the host no longer has it; after
-//! delete the namespace is gone and the kernel destroyed the virtual device
-//! with it (the runtime spec forbids moving it back). An unknown device or
-//! a name already taken fails create naming the device, with the devices
-//! moved before the failure back on the host and no state or cgroup left.
-//! Runs inside the VM only.
+//! linux.netDevices through `corral oci`: dummy devices made on the host
+//! move into the container's network namespace under their new names (a
+//! `%d` template filled by the kernel), with their permanent global
+//! addresses, and up; the host no longer has them; after delete the
+//! namespace is gone and the kernel destroyed the virtual devices with it
+//! (the runtime spec forbids moving them back). An unknown device or a name
+//! already taken fails create naming the device; the devices moved before
+//! that failure, or before any later failure of the create, are back on the
+//! host, and no state or cgroup is left. Runs inside the VM only.
 
 use corral_tests::bundle::TestBundle;
 use corral_tests::oci::Oci;
@@ -199,4 +199,30 @@ fn the_hosts_own_network_namespace_is_refused() {
     );
     nothing_left(&oci, "h1");
     assert!(dummy.on_host());
+}
+
+#[test]
+fn a_create_failing_after_the_move_gives_the_devices_back() {
+    vm::require();
+    let dummy = Dummy::new("corrallate0", "10.81.0.1/24", "fd81::1/64");
+    let oci = Oci::new("netdev-late");
+    let mut b = TestBundle::busybox("netdev-late", &["true"]);
+    // The devices move before the root is built; the missing bind source
+    // then fails the create in the container's init.
+    b.edit(|s| {
+        s["linux"]["netDevices"] = json!({"corrallate0": {"name": "eth7"}});
+        s["mounts"].as_array_mut().unwrap().push(json!({
+            "destination": "/data", "type": "bind",
+            "source": "/nonexistent/corral-source", "options": ["rbind"]
+        }));
+    });
+    let err = stderr_of_create(&oci, &b, "l1");
+    assert!(err.contains("/nonexistent/corral-source"), "{err}");
+    nothing_left(&oci, "l1");
+    assert!(dummy.on_host(), "corrallate0 was not given back");
+    let addr = ip(&["-o", "addr", "show", "dev", "corrallate0"]);
+    assert!(
+        addr.contains("inet 10.81.0.1/24") && addr.contains("inet6 fd81::1/64"),
+        "{addr}"
+    );
 }

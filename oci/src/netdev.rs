@@ -66,8 +66,9 @@ struct MovedDevice {
 #[derive(Debug)]
 pub struct Moved {
     devices: Vec<MovedDevice>,
-    inside: Option<Socket>,
-    host_ns: Option<File>,
+    /// Holds the container's namespace, and its devices, until dropped.
+    inside: Socket,
+    host_ns: File,
 }
 
 impl Moved {
@@ -79,8 +80,8 @@ impl Moved {
 
 impl Drop for Moved {
     fn drop(&mut self) {
-        if let (Some(inside), Some(host_ns)) = (self.inside.as_mut(), self.host_ns.as_ref()) {
-            give_back(inside, host_ns.as_fd(), &mut self.devices);
+        if !self.devices.is_empty() {
+            give_back(&mut self.inside, self.host_ns.as_fd(), &mut self.devices);
         }
     }
 }
@@ -135,12 +136,18 @@ pub fn move_in(devices: &[NetDevice], netns: &File) -> Result<Moved, NetDevError
     ))?;
     let mut moved = Moved {
         devices: Vec::new(),
-        inside: Some(inside),
-        host_ns: Some(host_ns),
+        inside,
+        host_ns,
     };
     for (d, link) in devices.iter().zip(found) {
-        let inside = moved.inside.as_mut().expect("set above");
-        move_one(&mut host, inside, netns, d, &link, &mut moved.devices)?;
+        move_one(
+            &mut host,
+            &mut moved.inside,
+            netns,
+            d,
+            &link,
+            &mut moved.devices,
+        )?;
     }
     Ok(moved)
 }

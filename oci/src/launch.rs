@@ -71,6 +71,9 @@ pub struct Launched {
     pub sync: OwnedFd,
     /// The init's start time (field 22 of /proc/PID/stat), 0 if unknown.
     pub start_time: u64,
+    /// linux.netDevices moved in: given back to the host when dropped, so
+    /// the caller `keep`s them once the create has succeeded.
+    pub net_devices: Option<crate::netdev::Moved>,
 }
 
 /// What `launch` needs besides the plan.
@@ -158,8 +161,8 @@ pub fn launch(req: &LaunchRequest) -> Result<Launched, LaunchError> {
     if req.plan.namespaces.new_user {
         write_maps(pid, req.plan)?;
     }
-    // Dropped on a failure below (before the init is killed): the devices
-    // go back to the host.
+    // Dropped on a failure (before the init is killed): the devices go
+    // back to the host.
     let moved = match req.plan.net_devices.is_empty() {
         true => None,
         false => {
@@ -221,14 +224,12 @@ pub fn launch(req: &LaunchRequest) -> Result<Launched, LaunchError> {
         }
     }
     guard.armed = false;
-    if let Some(m) = moved {
-        m.keep();
-    }
     Ok(Launched {
         pid: init_pid,
         pidfd: init_pidfd,
         sync: parent_end,
         start_time,
+        net_devices: moved,
     })
 }
 

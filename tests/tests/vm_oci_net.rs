@@ -226,3 +226,42 @@ fn a_create_failing_after_the_move_gives_the_devices_back() {
         "{addr}"
     );
 }
+
+#[test]
+fn exec_joins_the_namespace_the_devices_moved_into() {
+    vm::require();
+    let dummy = Dummy::new("corralexec0", "10.82.0.1/24", "fd82::1/64");
+    let oci = Oci::new("netdev-exec");
+    let mut b = TestBundle::busybox("netdev-exec", &["sleep", "600"]);
+    b.edit(|s| s["linux"]["netDevices"] = json!({"corralexec0": {"name": "eth7"}}));
+    let bundle = b.dir().to_str().unwrap().to_string();
+    oci.ok(&["run", "--detach", "--bundle", &bundle, "e1"]);
+    // exec moves nothing again: it joins the namespace that has them.
+    let out = oci.ok(&["exec", "e1", "ip", "-o", "addr", "show", "dev", "eth7"]);
+    assert!(out.contains("inet 10.82.0.1/24"), "{out}");
+    assert!(!dummy.on_host());
+    oci.ok(&["delete", "--force", "e1"]);
+}
+
+#[test]
+fn a_one_step_run_whose_program_cannot_exec_gives_the_devices_back() {
+    vm::require();
+    let dummy = Dummy::new("corralrun0", "10.83.0.1/24", "fd83::1/64");
+    // The library's run (the agent's launch) fails as a whole when the
+    // exec fails, unlike `corral oci run`, which is create then start.
+    let root = std::env::temp_dir().join(format!("corral-netdev-run-{}", std::process::id()));
+    let rt = corral_oci::Runtime::new(&root, "/sys/fs/cgroup");
+    let mut b = TestBundle::busybox("netdev-run", &["/no/such/program"]);
+    b.edit(|s| s["linux"]["netDevices"] = json!({"corralrun0": {"name": "eth7"}}));
+    let id = corral_oci::ContainerId::new("r1").unwrap();
+    let err = rt
+        .run(&id, b.dir(), &corral_oci::CreateOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("/no/such/program"), "{err}");
+    assert!(rt.list().unwrap().is_empty(), "state left behind");
+    assert!(dummy.on_host(), "corralrun0 was not given back");
+    let addr = ip(&["-o", "addr", "show", "dev", "corralrun0"]);
+    assert!(addr.contains("inet 10.83.0.1/24"), "{addr}");
+    let _ = std::fs::remove_dir_all(&root);
+}

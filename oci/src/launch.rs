@@ -51,6 +51,15 @@ pub enum LaunchError {
     Died,
     #[error("{0}")]
     SeccompListener(String),
+    #[error("mounts[{index}] id-mapped on {destination}: {step}: {source}")]
+    Idmap {
+        index: usize,
+        destination: PathBuf,
+        step: &'static str,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    NetDevice(#[from] crate::netdev::NetDevError),
 }
 
 /// A started init.
@@ -64,6 +73,9 @@ pub struct Launched {
     pub sync: OwnedFd,
     /// The init's start time (field 22 of /proc/PID/stat), 0 if unknown.
     pub start_time: u64,
+    /// linux.netDevices moved in: given back to the host when dropped, so
+    /// the caller `keep`s them once the create has succeeded.
+    pub net_devices: Option<crate::netdev::Moved>,
 }
 
 /// What `launch` needs besides the plan.
@@ -130,6 +142,7 @@ pub fn launch(req: &LaunchRequest) -> Result<Launched, LaunchError> {
         .map(|f| raise_copy(f, floor))
         .transpose()?;
     prepared.hook_state = hook_copy.as_ref().map_or(-1, |f| f.as_raw_fd());
+    let trees = idmapped_trees(req.plan, &mut prepared, floor)?;
     let cgroup = File::open(req.cgroup_dir).map_err(|e| LaunchError::Cgroup {
         path: req.cgroup_dir.to_path_buf(),
         message: e.to_string(),
@@ -146,7 +159,7 @@ pub fn launch(req: &LaunchRequest) -> Result<Launched, LaunchError> {
     };
     drop(child_end);
     drop(joins);
-    drop((sources, listener, hook_copy));
+    drop((sources, listener, hook_copy, trees));
     let mut guard = KillGuard { pid, armed: true };
     if !in_cgroup {
         std::fs::write(req.cgroup_dir.join("cgroup.procs"), pid.to_string()).map_err(|e| {
@@ -159,6 +172,16 @@ pub fn launch(req: &LaunchRequest) -> Result<Launched, LaunchError> {
     if req.plan.namespaces.new_user {
         write_maps(pid, req.plan)?;
     }
+    // Dropped on a failure (before the init is killed): the devices go
+    // back to the host.
+    let moved = match req.plan.net_devices.is_empty() {
+        true => None,
+        false => {
+            let (path, netns) = crate::netdev::namespace_of(pid, &req.plan.namespaces);
+            let netns = netns.map_err(|source| LaunchError::Namespace { path, source })?;
+            Some(crate::netdev::move_in(&req.plan.net_devices, &netns)?)
+        }
+    };
     let state_json = (req.before_go)(pid)?;
     if let Some(f) = &hook_state {
         use std::os::unix::fs::FileExt;
@@ -217,6 +240,7 @@ pub fn launch(req: &LaunchRequest) -> Result<Launched, LaunchError> {
         pidfd: init_pidfd,
         sync: parent_end,
         start_time,
+        net_devices: moved,
     })
 }
 
@@ -531,6 +555,26 @@ fn clone_child(
             Err(e) => return Err(LaunchError::Clone(std::io::Error::from_raw_os_error(e))),
         }
     }
+}
+
+/// The id-mapped trees of the plan's mounts (`crate::idmap`), raised to
+/// `floor` or above, their numbers given to the prepared mounts; held by
+/// the caller until the clone.
+fn idmapped_trees(
+    plan: &LaunchPlan,
+    prepared: &mut Prepared,
+    floor: RawFd,
+) -> Result<Vec<OwnedFd>, LaunchError> {
+    let Some(root) = prepared.root.as_mut() else {
+        return Ok(Vec::new());
+    };
+    let mut held = Vec::new();
+    for (index, tree) in crate::idmap::trees(plan, root)? {
+        let tree = raise(tree, floor)?;
+        root.mounts[index].tree = tree.as_raw_fd();
+        held.push(tree);
+    }
+    Ok(held)
 }
 
 fn write_maps(pid: i32, plan: &LaunchPlan) -> Result<(), LaunchError> {

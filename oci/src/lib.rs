@@ -5,8 +5,11 @@
 pub mod child;
 pub mod hooks;
 pub mod id;
+pub mod idmap;
 pub mod launch;
 pub mod lifecycle;
+pub mod netdev;
+pub mod netlink;
 pub mod plan;
 pub mod process;
 pub mod seccomp;

@@ -170,7 +170,7 @@ pub fn features() -> String {
             "slave", "strictatime", "sync", "unbindable",
             "rro", "rrw", "rnosuid", "rsuid", "rnodev", "rdev", "rnoexec", "rexec",
             "rnodiratime", "rdiratime", "rrelatime", "rnoatime", "rstrictatime",
-            "rnosymfollow", "rsymfollow"],
+            "rnosymfollow", "rsymfollow", "idmap", "ridmap"],
         "linux": {
             "namespaces": ["cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"],
             "capabilities": caps,
@@ -178,7 +178,8 @@ pub fn features() -> String {
             "seccomp": {"enabled": true, "actions": ["SCMP_ACT_KILL", "SCMP_ACT_KILL_THREAD",
                 "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_TRAP", "SCMP_ACT_ERRNO", "SCMP_ACT_TRACE",
                 "SCMP_ACT_ALLOW", "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY"]},
-            "mountExtensions": {"idmap": {"enabled": false}},
+            "mountExtensions": {"idmap": {"enabled": true}},
+            "netDevices": {"enabled": true},
             "apparmor": {"enabled": false},
             "selinux": {"enabled": false}
         }

@@ -5,11 +5,11 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 /// Applets linked in the test rootfs's /bin.
-const APPLETS: [&str; 37] = [
+const APPLETS: [&str; 38] = [
     "sh", "echo", "cat", "true", "false", "sleep", "hostname", "id", "ls", "mkdir", "dd", "grep",
     "wc", "seq", "ps", "mount", "head", "touch", "env", "pwd", "test", "kill", "readlink", "stat",
     "timeout", "yes", "rm", "ln", "sync", "unshare", "whoami", "uname", "awk", "tr", "tty", "stty",
-    "ionice",
+    "ionice", "ip",
 ];
 
 /// A bundle folder with a busybox rootfs and an editable spec.

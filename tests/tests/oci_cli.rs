@@ -25,6 +25,9 @@ fn invoked_as_corral_oci_it_is_the_runtime() {
     );
     let listed = |key: &str, want: &str| v[key].as_array().unwrap().iter().any(|o| o == want);
     assert!(listed("mountOptions", "rro"), "{v}");
+    assert!(listed("mountOptions", "ridmap"), "{v}");
+    assert_eq!(v["linux"]["mountExtensions"]["idmap"]["enabled"], true);
+    assert_eq!(v["linux"]["netDevices"]["enabled"], true);
     assert!(
         v["linux"]["namespaces"]
             .as_array()

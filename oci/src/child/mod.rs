@@ -41,6 +41,9 @@ pub struct PreparedMount {
     /// MOUNT_ATTR_* set and cleared recursively (mount_setattr).
     pub rec_attr_set: u64,
     pub rec_attr_clr: u64,
+    /// A detached id-mapped tree (`crate::idmap`) to move into place
+    /// instead of mounting `source`; -1 for none. Set by the launch.
+    pub tree: RawFd,
 }
 
 /// A device node ready for mknodat(2) (or a bind from the host).

@@ -76,6 +76,7 @@ pub fn prepare(
             bind,
             rec_attr_set: m.rec_attr_set,
             rec_attr_clr: m.rec_attr_clr,
+            tree: -1,
         });
     }
     let devices = r
@@ -215,8 +216,13 @@ fn mount_one(root: BorrowedFd, i: usize, m: &PreparedMount) -> Result<(), Failur
     } else {
         m.data.as_ptr()
     };
-    let at = ProcFd::new(target.as_raw_fd());
-    mount(m.source.as_ptr(), at.as_cstr(), fstype, m.flags, data).map_err(fail(Step::Mount, i))?;
+    if m.tree >= 0 {
+        move_tree(m.tree, target.as_raw_fd()).map_err(fail(Step::Mount, i))?;
+    } else {
+        let at = ProcFd::new(target.as_raw_fd());
+        mount(m.source.as_ptr(), at.as_cstr(), fstype, m.flags, data)
+            .map_err(fail(Step::Mount, i))?;
+    }
     let remount = m.bind && m.remount_flags != 0;
     let recursive = m.rec_attr_set | m.rec_attr_clr != 0;
     if !remount && m.propagation.is_empty() && !recursive {
@@ -237,6 +243,25 @@ fn mount_one(root: BorrowedFd, i: usize, m: &PreparedMount) -> Result<(), Failur
         set_recursive(top.as_raw_fd(), m).map_err(fail(Step::MountSetattr, i))?;
     }
     Ok(())
+}
+
+/// move_mount(2) of the detached tree `tree` onto the mount point `target`
+/// (both descriptors, MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH).
+fn move_tree(tree: RawFd, target: RawFd) -> Result<(), i32> {
+    const F_EMPTY_PATH: u32 = 0x4;
+    const T_EMPTY_PATH: u32 = 0x40;
+    // SAFETY: both descriptors are open and the empty paths name them.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_move_mount,
+            tree,
+            c"".as_ptr(),
+            target,
+            c"".as_ptr(),
+            F_EMPTY_PATH | T_EMPTY_PATH,
+        )
+    };
+    if r == -1 { Err(sys::errno()) } else { Ok(()) }
 }
 
 /// The kernel's `struct mount_attr` (MOUNT_ATTR_SIZE_VER0).

@@ -118,7 +118,7 @@ impl Runtime {
             true => Ok(launch::wait_exec(&l, plan).map(|()| l)?),
             false => Ok(l),
         });
-        let launched = match launched {
+        let mut launched = match launched {
             Ok(l) => l,
             Err(e) => {
                 let _ = self.driver.remove(cgroup);
@@ -139,6 +139,11 @@ impl Runtime {
         if let Err(e) = saved.map_err(RuntimeError::from).and(pid_file) {
             let _ = self.driver.remove(cgroup);
             return Err(e);
+        }
+        // Created (and with `run`, exec'd): the devices stay with the
+        // container's namespace.
+        if let Some(moved) = launched.net_devices.take() {
+            moved.keep();
         }
         Ok(state)
     }

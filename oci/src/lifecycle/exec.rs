@@ -56,6 +56,8 @@ pub fn exec_bundle(mut bundle: Bundle, process: Process, init_pid: i32) -> Bundl
             .collect();
         linux.set_namespaces(Some(joined));
         linux.set_sysctl(None);
+        // Moved in by create; the joined namespace has them.
+        linux.set_net_devices(None);
     }
     bundle
 }

@@ -6,9 +6,11 @@
 
 pub mod affinity;
 pub mod caps;
+pub mod idmap;
 pub mod mempolicy;
 pub mod mounts;
 pub mod namespaces;
+pub mod netdevs;
 pub mod paths;
 pub mod sched;
 
@@ -98,6 +100,9 @@ pub struct LaunchPlan {
     /// Hooks run by the child inside the container's namespaces.
     pub create_container_hooks: Vec<oci_spec::runtime::Hook>,
     pub start_container_hooks: Vec<oci_spec::runtime::Hook>,
+    /// linux.netDevices, moved by the runtime into the container's network
+    /// namespace before the hooks run.
+    pub net_devices: Vec<netdevs::NetDevice>,
 }
 
 /// What the plan needs to know about the host.
@@ -212,6 +217,12 @@ pub fn plan(
             let clamp = |v: u64| v.min(u64::from(u16::MAX)) as u16;
             (clamp(b.height()), clamp(b.width()))
         }),
+        net_devices: linux
+            .net_devices()
+            .as_ref()
+            .map(netdevs::plan)
+            .transpose()?
+            .unwrap_or_default(),
         namespaces: ns,
     })
 }
@@ -232,8 +243,13 @@ fn plan_rootfs(
         })?),
     };
     let mut steps = Vec::new();
+    let uid_map = id_map(linux.uid_mappings());
+    let gid_map = id_map(linux.gid_mappings());
+    let userns = ns.new_user.then_some((uid_map.as_str(), gid_map.as_str()));
     for (i, m) in spec.mounts().iter().flatten().enumerate() {
-        steps.push(mounts::plan(i, m, is_dir)?);
+        let mut step = mounts::plan(i, m, is_dir)?;
+        idmap::resolve(i, m, &mut step, userns)?;
+        steps.push(step);
     }
     let mut devices = mounts::default_devices();
     for (i, d) in linux.devices().iter().flatten().enumerate() {

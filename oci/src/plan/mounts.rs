@@ -33,6 +33,9 @@ pub struct MountStep {
     /// mount_setattr(2) and AT_RECURSIVE; both 0 for none.
     pub rec_attr_set: u64,
     pub rec_attr_clr: u64,
+    /// An id mapping (`plan::idmap`); the option parser sets it, without
+    /// maps, for `idmap`/`ridmap`, and `idmap::resolve` completes it.
+    pub idmap: Option<super::idmap::IdMap>,
 }
 
 /// MOUNT_ATTR_* values of mount_setattr(2) (linux/mount.h).
@@ -141,6 +144,7 @@ pub fn plan(
 ) -> Result<MountStep, MountOptionError> {
     let (mut flags, mut propagation, mut data) = (0u64, Vec::new(), Vec::new());
     let (mut rec_set, mut rec_clr) = (0u64, 0u64);
+    let mut idmap: Option<bool> = None;
     for opt in m.options().iter().flatten() {
         if let Some(&(_, clear, f)) = MS.iter().find(|(n, _, _)| n == opt) {
             if clear { flags &= !f } else { flags |= f }
@@ -163,12 +167,8 @@ pub fn plan(
                 option: opt.clone(),
                 problem: "the kernel sets one recursive atime mode: use rrelatime, rnoatime or rstrictatime",
             });
-        } else if ["idmap", "ridmap"].contains(&opt.as_str()) {
-            return Err(MountOptionError {
-                index,
-                option: opt.clone(),
-                problem: "id-mapped mounts are not supported by corral yet",
-            });
+        } else if opt == "idmap" || opt == "ridmap" {
+            idmap = Some(idmap.unwrap_or(false) || opt == "ridmap");
         } else if opt == "remount" {
             return Err(MountOptionError {
                 index,
@@ -202,6 +202,11 @@ pub fn plan(
         cgroup,
         rec_attr_set: rec_set,
         rec_attr_clr: rec_clr,
+        idmap: idmap.map(|recursive| super::idmap::IdMap {
+            uid_map: String::new(),
+            gid_map: String::new(),
+            recursive,
+        }),
     })
 }
 
@@ -331,10 +336,14 @@ mod tests {
             "{e}"
         );
         let m = mount(
-            r#"{"destination":"/x","type":"bind","source":"/x","options":["rbind","idmap"]}"#,
+            r#"{"destination":"/x","type":"bind","source":"/x","options":["rbind","ridmap"]}"#,
         );
-        let e = plan(1, &m, &|_| true).unwrap_err();
-        assert!(e.to_string().contains("id-mapped"), "{e}");
+        let s = plan(1, &m, &|_| true).unwrap();
+        assert!(
+            s.idmap.unwrap().recursive,
+            "ridmap asks a recursive mapping"
+        );
+        assert_eq!(s.data, "", "idmap options never reach mount(2)");
     }
 
     #[test]

@@ -45,17 +45,6 @@ pub fn validate(file: &Path, dir: &Path, spec: &Spec) -> Result<(), SpecError> {
                 format!("{} is not an absolute path", m.destination().display()),
             ));
         }
-        for (field, maps) in [
-            ("uidMappings", m.uid_mappings()),
-            ("gidMappings", m.gid_mappings()),
-        ] {
-            if maps.as_ref().is_some_and(|v| !v.is_empty()) {
-                return Err(bad(
-                    &format!("mounts[{i}].{field}"),
-                    "id-mapped mounts are not supported by corral yet: remove the mappings".into(),
-                ));
-            }
-        }
     }
     validate_linux(spec, &bad)?;
     validate_hooks(spec, &bad)
@@ -174,9 +163,18 @@ fn validate_linux(spec: &Spec, bad: &Bad) -> Result<(), SpecError> {
         validate_sysctl(key, &types, bad)?;
     }
     validate_time_offsets(linux, new.contains(&LinuxNamespaceType::Time), bad)?;
+    if linux.net_devices().as_ref().is_some_and(|d| !d.is_empty())
+        && !types.contains(&LinuxNamespaceType::Network)
+    {
+        return Err(bad(
+            "linux.netDevices",
+            "moving devices needs a network namespace that is not the host's: \
+             add {\"type\": \"network\"} to linux.namespaces"
+                .into(),
+        ));
+    }
     for (field, set) in [
         ("linux.intelRdt", linux.intel_rdt().is_some()),
-        ("linux.netDevices", linux.net_devices().is_some()),
         (
             "linux.mountLabel",
             linux.mount_label().as_ref().is_some_and(|l| !l.is_empty()) && selinux_enabled(),
@@ -330,6 +328,22 @@ mod tests {
     fn with_time_ns(v: &mut serde_json::Value) {
         let ns = v["linux"]["namespaces"].as_array_mut().unwrap();
         ns.push(serde_json::json!({"type": "time"}));
+    }
+
+    #[test]
+    fn net_devices_need_a_network_namespace() {
+        let devs = serde_json::json!({"dummy0": {"name": "eth7"}});
+        check(|v| v["linux"]["netDevices"] = devs.clone()).unwrap();
+        let e = check(|v| {
+            v["linux"]["netDevices"] = devs.clone();
+            let ns = v["linux"]["namespaces"].as_array_mut().unwrap();
+            ns.retain(|n| n["type"] != "network");
+        })
+        .unwrap_err();
+        assert!(
+            e.contains("linux.netDevices: moving devices needs a network namespace"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -475,3 +475,76 @@ fn a_task_over_its_disk_quota_fails_with_the_disk_limitation() {
     let message = last.message.clone().unwrap_or_default();
     assert!(message.contains("exceeds quota (2.0 MiB)"), "{message}");
 }
+
+/// A task with `volumes` (ContainerInfo type MESOS, no image).
+fn launch_with_volumes(c: &mut Cluster, id: &str, cmd: &str, volumes: serde_json::Value) {
+    let offer = c.offer();
+    let mut task = task_for(&offer, id, cmd, 0.5, 64.0);
+    task.container = Some(
+        corral_api::json::from_value(serde_json::json!({"type": "MESOS", "volumes": volumes}))
+            .unwrap(),
+    );
+    c.sched
+        .accept_launch(vec![offer.id.clone()], vec![task], Some(0.0));
+}
+
+#[test]
+fn host_path_and_sandbox_path_volumes_are_bound_with_their_modes() {
+    let mut c = cluster(&[]);
+    // On the VM's overlay root, under /var/tmp: not the tasks' own /tmp.
+    let dir = std::path::PathBuf::from(format!("/var/tmp/corral-volumes-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("ro")).unwrap();
+    std::fs::create_dir_all(dir.join("rw")).unwrap();
+    std::fs::write(dir.join("ro/greeting"), "from the host\n").unwrap();
+    let host = |sub: &str| dir.join(sub).display().to_string();
+    let script = "cat /data/greeting; \
+        touch /data/x 2>/dev/null && echo ro-written || echo ro-refused; \
+        echo out > cache/out && echo rw-written; \
+        mkdir -p shared && echo mine > shared/f; cat /again/f";
+    launch_with_volumes(
+        &mut c,
+        "vols",
+        script,
+        serde_json::json!([
+            {"mode": "RO", "container_path": "/data",
+             "source": {"type": "HOST_PATH", "host_path": {"path": host("ro")}}},
+            {"mode": "RW", "container_path": "cache",
+             "source": {"type": "HOST_PATH", "host_path": {"path": host("rw")}}},
+            {"mode": "RO", "container_path": "/again",
+             "source": {"type": "SANDBOX_PATH", "sandbox_path": {"type": "SELF", "path": "shared"}}},
+        ]),
+    );
+    let done = c.ends("vols", TaskState::Finished);
+    let out = c.sandbox_file(&done, "stdout");
+    let written = std::fs::read_to_string(dir.join("rw/out")).unwrap_or_default();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(written, "out\n", "the RW volume's write reached the host");
+    assert_eq!(
+        out,
+        "from the host\nro-refused\nrw-written\nmine\n",
+        "stderr: {}",
+        c.sandbox_file(&done, "stderr")
+    );
+}
+
+#[test]
+fn a_volume_corral_cannot_mount_fails_the_task_naming_it() {
+    let mut c = cluster(&[]);
+    launch_with_volumes(
+        &mut c,
+        "docker-vol",
+        "true",
+        serde_json::json!([
+            {"mode": "RW", "container_path": "/d",
+             "source": {"type": "DOCKER_VOLUME", "docker_volume": {"name": "v"}}},
+        ]),
+    );
+    let last = c.ends("docker-vol", TaskState::Failed);
+    assert_eq!(last.reason, Some(Reason::ContainerLaunchFailed), "{last:?}");
+    let message = last.message.unwrap_or_default();
+    assert!(
+        message.contains("volumes[0]: DOCKER_VOLUME volumes are not supported"),
+        "{message}"
+    );
+}

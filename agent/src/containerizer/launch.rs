@@ -106,7 +106,19 @@ impl Containerizer {
             image: image.as_ref().map(|i| ImageRoot {
                 working_dir: i.config.working_dir.clone(),
             }),
+            volumes: rec
+                .task
+                .container
+                .as_ref()
+                .map(|c| c.volumes.clone())
+                .unwrap_or_default(),
         };
+        self.volumes_are_handled(&launch)?;
+        for rel in crate::isolators::filesystem::volumes::sandbox_sources(&launch.volumes) {
+            let dir = sandbox.join(rel);
+            std::fs::create_dir_all(&dir).map_err(ContainerizerError::io("creating", &dir))?;
+            chown(&dir, user)?;
+        }
         let patches = prepare_all(&self.isolators, &launch, &self.settings)?;
         let cgroups_path = self.cgroups_path(id);
         let mut spec = base_spec(&BaseSpec {
@@ -141,6 +153,22 @@ impl Containerizer {
             }
         }
         started
+    }
+
+    /// Volumes are planned by `filesystem/linux`: without it, a task that
+    /// has some fails rather than run without them.
+    fn volumes_are_handled(&self, launch: &Launch) -> Result<(), ContainerizerError> {
+        let linux = self
+            .isolators
+            .iter()
+            .any(|i| i.name() == "filesystem/linux");
+        if launch.volumes.is_empty() || linux {
+            return Ok(());
+        }
+        Err(ContainerizerError::Task(
+            "the container has volumes, which need the filesystem/linux isolator (not in --isolation)"
+                .into(),
+        ))
     }
 
     /// The task's image, provisioned; `None` without one.

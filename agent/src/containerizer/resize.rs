@@ -41,6 +41,7 @@ impl Containerizer {
             io_bps: (None, None),
             sandbox: self.paths.sandbox(id),
             image: None,
+            volumes: Vec::new(),
         };
         let mut patches = Vec::new();
         for i in &self.isolators {

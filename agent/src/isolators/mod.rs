@@ -32,6 +32,8 @@ pub struct Launch {
     pub sandbox: PathBuf,
     /// The task's image, when it names one.
     pub image: Option<ImageRoot>,
+    /// Its container's volumes (`ContainerInfo.volumes`).
+    pub volumes: Vec<corral_api::v1::Volume>,
 }
 
 /// What isolators see of a task's image: its rootfs is the container's
@@ -192,6 +194,7 @@ pub(crate) mod tests_support {
             io_bps: (None, None),
             sandbox: "/w/sandboxes/c".into(),
             image: None,
+            volumes: Vec::new(),
         }
     }
 

@@ -8,7 +8,8 @@
 //! (writable, its writes kept in the container's bundle), with nothing of
 //! the host's folders but the executor and, for a dynamically linked
 //! executor, its loader and libraries in `/run/corral/lib`; the image's
-//! WorkingDir, when it has one, is the cwd.
+//! WorkingDir, when it has one, is the cwd. The container's volumes are
+//! bound last (`volumes.rs`).
 
 use super::super::{Isolator, IsolatorError, Launch, Settings, SpecPatch};
 use serde_json::{Value, json};
@@ -199,6 +200,18 @@ impl Isolator for Linux {
         for host in &host(&s.host_mounts) {
             let h = host.to_string_lossy();
             p = p.append("/mounts", mount(&h, "bind", &h, &["rbind", "ro"]));
+        }
+        // After the sandbox's mount and the host's: a volume may go inside
+        // either.
+        let volumes =
+            super::volumes::mounts(&l.volumes, &l.sandbox, &|p| p.exists()).map_err(|message| {
+                IsolatorError::Refused {
+                    isolator: self.name(),
+                    message,
+                }
+            })?;
+        for v in volumes {
+            p = p.append("/mounts", v);
         }
         for hidden in host(&s.hidden)
             .iter()

@@ -1,5 +1,6 @@
 //! Filesystem isolators.
 
 mod linux;
+pub mod volumes;
 
 pub use linux::{EXECUTOR, Linux, ROOTFS, SANDBOX, host_root_dirs, writable_submounts};

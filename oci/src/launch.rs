@@ -10,9 +10,12 @@ use crate::child::{self, NulError, Prepared};
 use crate::plan::LaunchPlan;
 use crate::seccomp::SeccompProgram;
 use crate::sys;
+use fds::{fd_sources, raise, raise_copy, socketpair};
 use std::fs::File;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
+
+mod fds;
 
 /// Why a container's init could not be started.
 #[derive(Debug, thiserror::Error)]
@@ -154,7 +157,7 @@ pub fn launch(req: &LaunchRequest) -> Result<Launched, LaunchError> {
         .as_ref()
         .and_then(|a| a.initial.as_ref());
     let (pid, pidfd, in_cgroup) = match initial {
-        Some(mask) => with_affinity(mask, clone)?,
+        Some(mask) => crate::affinity::with_affinity(mask, clone)?,
         None => clone()?,
     };
     drop(child_end);
@@ -418,101 +421,6 @@ fn open_joins(plan: &LaunchPlan) -> Result<Vec<(OwnedFd, i32)>, LaunchError> {
                 })
         })
         .collect()
-}
-
-/// The process's descriptors duplicated at or above `floor`, with the
-/// number each is to have in the container.
-fn fd_sources(req: &LaunchRequest, floor: RawFd) -> Result<Vec<(OwnedFd, RawFd)>, LaunchError> {
-    let stdio = req.stdio.iter().flatten().zip(0..);
-    let preserved = req.preserve_fds.iter().zip(3..);
-    stdio
-        .chain(preserved)
-        .map(|(&fd, target)| Ok((dup_at(fd, floor)?, target)))
-        .collect()
-}
-
-/// `fd` itself if it is at or above `floor`, else a copy that is.
-fn raise(fd: OwnedFd, floor: RawFd) -> Result<OwnedFd, LaunchError> {
-    match fd.as_raw_fd() >= floor {
-        true => Ok(fd),
-        false => dup_at(fd.as_raw_fd(), floor),
-    }
-}
-
-/// A close-on-exec copy of `fd` at or above `floor`.
-fn raise_copy(fd: &impl AsRawFd, floor: RawFd) -> Result<OwnedFd, LaunchError> {
-    dup_at(fd.as_raw_fd(), floor)
-}
-
-fn dup_at(fd: RawFd, floor: RawFd) -> Result<OwnedFd, LaunchError> {
-    // SAFETY: fcntl F_DUPFD_CLOEXEC on a descriptor the caller holds open.
-    let new = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, floor) };
-    if new == -1 {
-        return Err(LaunchError::Fd {
-            fd,
-            source: std::io::Error::last_os_error(),
-        });
-    }
-    // SAFETY: `new` was just created and is owned by nobody else.
-    Ok(unsafe { OwnedFd::from_raw_fd(new) })
-}
-
-fn socketpair() -> Result<(OwnedFd, OwnedFd), LaunchError> {
-    let mut fds = [0 as RawFd; 2];
-    // SAFETY: fds is a valid array of two ints.
-    let ret = unsafe {
-        libc::socketpair(
-            libc::AF_UNIX,
-            libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC,
-            0,
-            fds.as_mut_ptr(),
-        )
-    };
-    if ret == -1 {
-        return Err(LaunchError::Socket(std::io::Error::last_os_error()));
-    }
-    // SAFETY: fds[0] was just created and is owned by nobody else.
-    let a = unsafe { OwnedFd::from_raw_fd(fds[0]) };
-    // SAFETY: likewise fds[1].
-    let b = unsafe { OwnedFd::from_raw_fd(fds[1]) };
-    Ok((a, b))
-}
-
-/// Runs `f` (the clone) with the calling thread on the CPUs of `mask`
-/// (process.execCPUAffinity.initial: the process starts with it), then
-/// puts the thread's own affinity back.
-fn with_affinity<T>(
-    mask: &crate::plan::affinity::CpuMask,
-    f: impl FnOnce() -> Result<T, LaunchError>,
-) -> Result<T, LaunchError> {
-    // Room for 8192 CPUs, the kernel's largest NR_CPUS.
-    let mut own = [0u64; 128];
-    // SAFETY: `own` is writable for its size in bytes; pid 0 is this thread.
-    let got = unsafe {
-        libc::syscall(
-            libc::SYS_sched_getaffinity,
-            0,
-            std::mem::size_of_val(&own),
-            own.as_mut_ptr(),
-        )
-    };
-    if got < 0 {
-        return Err(LaunchError::Affinity(std::io::Error::last_os_error()));
-    }
-    let set = |words: &[u64], bytes: usize| {
-        // SAFETY: `words` holds at least `bytes` bytes and outlives the call.
-        let r = unsafe { libc::syscall(libc::SYS_sched_setaffinity, 0, bytes, words.as_ptr()) };
-        if r == -1 {
-            Err(LaunchError::Affinity(std::io::Error::last_os_error()))
-        } else {
-            Ok(())
-        }
-    };
-    set(&mask.0, mask.bytes())?;
-    let result = f();
-    // The kernel said how many bytes of the mask it wrote.
-    set(&own, got as usize)?;
-    result
 }
 
 /// clone3 into the cgroup; falls back without CLONE_INTO_CGROUP. Returns

@@ -2,6 +2,7 @@
 //! lifecycle (create, start, state, kill, delete, exec, update), process setup
 //! and the atomic state store.
 
+mod affinity;
 pub mod child;
 pub mod hooks;
 pub mod id;

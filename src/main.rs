@@ -69,6 +69,14 @@ fn main() {
         .unwrap_or("corral");
     let code = if name == "corral-oci" {
         oci::main(oci::OciArgs::parse_from(std::env::args_os()))
+    } else if args.get(1).map(String::as_str) == Some("oci") {
+        // Every `corral oci` verb is its own process (one of three per
+        // container for runc's callers): parse only the runtime's command
+        // line, not the whole tree of corral's commands.
+        let rest = std::env::args_os().skip(2);
+        oci::main(oci::OciArgs::parse_from(
+            std::iter::once(std::ffi::OsString::from("corral oci")).chain(rest),
+        ))
     } else {
         match Cli::parse().command {
             Command::Master(args) => master::main(args),

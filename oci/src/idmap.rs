@@ -11,7 +11,7 @@ use crate::child::PreparedRoot;
 use crate::launch::LaunchError;
 use crate::plan::LaunchPlan;
 use crate::plan::idmap::IdMap;
-use crate::sys;
+use crate::sys::{self, MountAttr};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
@@ -29,15 +29,6 @@ fn failed(step: &'static str) -> impl Fn(i32) -> IdmapFailure {
 
 const OPEN_TREE_CLONE: u32 = 1;
 const MOUNT_ATTR_IDMAP: u64 = 0x0010_0000;
-
-/// The kernel's `struct mount_attr` (MOUNT_ATTR_SIZE_VER0).
-#[repr(C)]
-struct MountAttr {
-    attr_set: u64,
-    attr_clr: u64,
-    propagation: u64,
-    userns_fd: u64,
-}
 
 /// User namespaces already made, by their maps, so mounts with the same
 /// mapping share one.

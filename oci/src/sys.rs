@@ -12,6 +12,17 @@ pub fn errno() -> i32 {
         .unwrap_or(libc::EIO)
 }
 
+/// The kernel's `struct mount_attr` for mount_setattr(2)
+/// (MOUNT_ATTR_SIZE_VER0).
+#[repr(C)]
+#[derive(Debug, Default)]
+pub struct MountAttr {
+    pub attr_set: u64,
+    pub attr_clr: u64,
+    pub propagation: u64,
+    pub userns_fd: u64,
+}
+
 /// `struct clone_args` of clone3(2), version 2 (with cgroup).
 #[repr(C)]
 #[derive(Debug, Default)]

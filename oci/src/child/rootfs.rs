@@ -23,7 +23,7 @@ use super::{
 };
 use crate::plan::paths::{self, Leaf};
 use crate::plan::{LaunchPlan, RootfsPlan};
-use crate::sys;
+use crate::sys::{self, MountAttr};
 use std::ffi::{CStr, CString};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
@@ -262,15 +262,6 @@ fn move_tree(tree: RawFd, target: RawFd) -> Result<(), i32> {
         )
     };
     if r == -1 { Err(sys::errno()) } else { Ok(()) }
-}
-
-/// The kernel's `struct mount_attr` (MOUNT_ATTR_SIZE_VER0).
-#[repr(C)]
-struct MountAttr {
-    attr_set: u64,
-    attr_clr: u64,
-    propagation: u64,
-    userns_fd: u64,
 }
 
 /// mount_setattr(2) with AT_RECURSIVE on the mount `fd` holds: the

@@ -112,27 +112,19 @@ impl Socket {
 
     /// The link named `name`; ENODEV when there is none.
     pub fn link(&mut self, name: &str) -> Result<Link, i32> {
-        let seq = self.next();
-        let got = self.exchange(
-            &message::get_link(name, seq),
-            seq,
-            message::RTM_NEWLINK,
-            false,
-        )?;
-        got.first()
-            .and_then(|p| message::link(p))
-            .ok_or(libc::ENODEV)
+        self.one_link(|seq| message::get_link(name, seq))
     }
 
     /// The link with `index`.
     pub fn link_by_index(&mut self, index: i32) -> Result<Link, i32> {
+        self.one_link(|seq| message::get_link_by_index(index, seq))
+    }
+
+    /// The one link a RTM_GETLINK request (built for its sequence number)
+    /// answers; ENODEV when the answer holds none.
+    fn one_link(&mut self, request: impl FnOnce(u32) -> Vec<u8>) -> Result<Link, i32> {
         let seq = self.next();
-        let got = self.exchange(
-            &message::get_link_by_index(index, seq),
-            seq,
-            message::RTM_NEWLINK,
-            false,
-        )?;
+        let got = self.exchange(&request(seq), seq, message::RTM_NEWLINK, false)?;
         got.first()
             .and_then(|p| message::link(p))
             .ok_or(libc::ENODEV)

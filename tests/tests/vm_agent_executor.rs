@@ -312,6 +312,45 @@ fn a_kill_reaches_the_executor_as_a_kill_event() {
 }
 
 #[test]
+fn an_executor_the_agent_cannot_start_fails_its_task_and_is_reported_exited() {
+    let mut c = cluster(&[], false);
+    let offer = c.offer();
+    let mut e = executor(&offer, "nocmd", "unused");
+    e.command = None;
+    let t = task(&offer, &e, "n", "wait");
+    c.sched
+        .accept_launch(vec![offer.id.clone()], vec![t], Some(0.0));
+    // The task's end and the executor's FAILURE, in either order.
+    let (mut last, mut failure) = (None, None);
+    while last.is_none() || failure.is_none() {
+        let e = c
+            .until(|e| {
+                e.r#type == Some(EventType::Failure)
+                    || e.update.as_ref().is_some_and(|u| {
+                        u.status.task_id.as_str() == "n" && u.status.state.is_terminal()
+                    })
+            })
+            .pop()
+            .unwrap();
+        match e.failure {
+            Some(f) => failure = Some(f),
+            None => last = e.update.map(|u| u.status),
+        }
+    }
+    let last = last.unwrap();
+    assert_eq!(last.state, TaskState::Failed, "{last:?}");
+    assert_eq!(last.reason, Some(Reason::ContainerLaunchFailed), "{last:?}");
+    let message = last.message.clone().unwrap_or_default();
+    assert!(message.contains("has no command"), "{message}");
+    // The agent's EXECUTOR_EXITED (status -1, no exit status) reaches the
+    // scheduler as FAILURE; the master frees the executor's share on it
+    // (master_executors.rs).
+    let failure = failure.unwrap();
+    assert_eq!(failure.executor_id, Some(ExecutorId::new("nocmd")));
+    assert_eq!(failure.status, Some(-1));
+}
+
+#[test]
 fn an_executor_that_never_subscribes_times_out_and_its_tasks_fail() {
     let mut c = cluster(&["--executor-registration-timeout", "3secs"], false);
     let offer = c.offer();
